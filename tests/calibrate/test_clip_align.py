@@ -55,6 +55,10 @@ def test_skipped_with_notice_without_weights(ai_root: Path) -> None:
 
 def test_unloadable_weights_give_a_notice(ai_root: Path, tmp_path: Path) -> None:
     aligner, note = load_clip_aligner("ViT-B-16", str(tmp_path / "missing.safetensors"))
+    assert aligner is None and note.endswith("missing.safetensors not found")
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(b"not a weights file")
+    aligner, note = load_clip_aligner(f"local-dir:{tmp_path}", None)  # no open_clip_config.json there
     assert aligner is None and "could not be loaded" in note
 
 

@@ -42,9 +42,9 @@ def _guard_outputs(inputs: list[Path], outputs: list[Path | None]) -> None:
 
 
 def calibrate_cmd(
-    votes: list[Path] = typer.Argument(..., help="Votes file(s): CSV or JSONL, series,image_a,image_b,choice,annotator[,time]."),
-    out_path: Path = typer.Option(None, "--out", "-o", help="Series JSONL to write [default: <votes>.series.jsonl]."),
-    report: Path = typer.Option(None, "--report", "-r", help="Report: .md (Markdown) or .json [default: <out>.report.md]."),
+    votes: list[Path] = typer.Argument(..., help="Votes file(s): CSV or JSONL with series,image_a,image_b,choice,annotator and optional time."),
+    out_path: Path = typer.Option(None, "--out", "-o", help="Series JSONL to write (default: <votes>.series.jsonl beside the votes)."),
+    report: Path = typer.Option(None, "--report", "-r", help="Report: .md (Markdown) or .json (default: <out>.report.md)."),
     threshold: float = typer.Option(DEFAULT_THRESHOLD, help="Drop pairs with |P − 0.5| below this (indistinguishable)."),
     alpha: float = typer.Option(DEFAULT_ALPHA, help="Bradley–Terry regularisation (choix I-LSR alpha)."),
     min_votes: int = typer.Option(1, help="Drop pairs judged fewer times than this."),
@@ -112,7 +112,7 @@ def calibrate_cmd(
 
 def refine_cmd(
     root: Path = typer.Argument(..., help="Folder with one sub-folder per series, or a series JSONL file."),
-    out_path: Path = typer.Option(None, "--out", "-o", help="Report: .json or .csv [default: refine-report.json in the current folder]."),
+    out_path: Path = typer.Option(None, "--out", "-o", help="Report: .json or .csv (default: refine-report.json in the current folder)."),
     kept: Path = typer.Option(None, "--kept", help="Write the ids of kept series here, one per line."),
     crops: Path = typer.Option(None, "--crops", help="Crop boxes CSV: series,image,x0,y0,x1,y1."),
     prompts: Path = typer.Option(None, "--prompts", help="Prompts CSV series,prompt (AI series); else prompt.txt in a series folder."),
