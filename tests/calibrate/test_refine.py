@@ -13,7 +13,7 @@ from calib_photos import exposed, save, shifted
 from fgaesq.calibrate.defaults import Thresholds
 from fgaesq.calibrate.mllm import run_mllm
 from fgaesq.calibrate.refine import RefineError, check_series, load_series, read_crops, refine_all
-from fgaesq.calibrate.refine_checks import box_iou, defect_reason, orb_matches, ssim_mad
+from fgaesq.calibrate.refine_checks import box_iou, defect_reason, feature_matches, ssim_mad
 
 JUDGE = Path(__file__).with_name("mllm_judge.py")
 
@@ -30,7 +30,7 @@ def test_clean_near_duplicate_series_are_kept(results: dict) -> None:
         r = results[sid]
         assert (r.verdict, r.flags) == ("keep", []), r.reasons
     moto = results["motorcycle"].pair_checks[0]
-    assert moto["orb"] >= 25  # the stereo pair matches geometrically although its SSIM is low
+    assert moto["matches"] >= 25  # the stereo pair matches geometrically although its SSIM is low
 
 
 def test_injected_dissimilar_image_is_flagged(results: dict) -> None:
@@ -82,8 +82,10 @@ def test_similarity_measures_on_real_photos() -> None:
     assert s_exp > 0.95 and mad_exp > 5  # similar but not indiscernible
     b = shifted(skd.coffee(), 0, 0)
     s_diff, _ = ssim_mad(a, b)
-    assert s_diff < 0.35 and orb_matches(a, b) < 25
-    assert orb_matches(a, shifted(skd.camera()[..., None].repeat(3, -1), 10, 10)) > 100
+    moved = shifted(skd.camera()[..., None].repeat(3, -1), 10, 10)
+    for matcher in ("sift", "orb"):
+        assert s_diff < 0.35 and feature_matches(a, b, matcher) < 25
+        assert feature_matches(a, moved, matcher) > 100
 
 
 def test_crop_overlap(tmp_path: Path) -> None:

@@ -121,7 +121,8 @@ def refine_cmd(
     mllm_cmd: str = typer.Option(None, "--mllm-cmd", help="Command run per series: series JSON on stdin, verdict JSON on stdout."),
     mllm_timeout: float = typer.Option(rc.DEFAULTS.mllm_timeout, help="Seconds allowed per --mllm-cmd run."),
     ssim_min: float = typer.Option(rc.DEFAULTS.ssim_min, help="Dissimilar: SSIM (downscaled grey) below this ..."),
-    orb_min: int = typer.Option(rc.DEFAULTS.orb_min, help="... and fewer ORB matches than this."),
+    min_matches: int = typer.Option(rc.DEFAULTS.min_matches, help="... and fewer verified keypoint matches than this."),
+    matcher: str = typer.Option(rc.DEFAULTS.matcher, help="Keypoints for the match count: sift or orb."),
     indiscernible_ssim: float = typer.Option(rc.DEFAULTS.indiscernible_ssim, help="Indiscernible: SSIM at least this ..."),
     indiscernible_mad: float = typer.Option(rc.DEFAULTS.indiscernible_mad, help="... and mean abs. difference (0-255) at most this."),
     dark_max: float = typer.Option(rc.DEFAULTS.dark_max, help="Defect: mean brightness (0-255) at most this (black frame)."),
@@ -137,7 +138,8 @@ def refine_cmd(
 
     th = rc.Thresholds(
         ssim_min=ssim_min,
-        orb_min=orb_min,
+        min_matches=min_matches,
+        matcher=matcher,
         indiscernible_ssim=indiscernible_ssim,
         indiscernible_mad=indiscernible_mad,
         dark_max=dark_max,
@@ -149,6 +151,8 @@ def refine_cmd(
         clip_min=clip_min,
         mllm_timeout=mllm_timeout,
     )
+    if matcher not in ("sift", "orb"):
+        _fail(f"--matcher {matcher}: choose sift or orb")
     out_path = out_path or Path("refine-report.json")
     inputs = [p for p in (root, crops, prompts) if p is not None and p.is_file()]
     _guard_outputs(inputs, [out_path, kept])
