@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer
@@ -42,7 +43,7 @@ def _guard_outputs(inputs: list[Path], outputs: list[Path | None]) -> None:
 
 
 def calibrate_cmd(
-    votes: list[Path] = typer.Argument(..., help="Votes file(s): CSV or JSONL with series,image_a,image_b,choice,annotator and optional time."),
+    votes: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Votes file(s): CSV or JSONL with series,image_a,image_b,choice,annotator and optional time."),
     out_path: Path = typer.Option(None, "--out", "-o", help="Series JSONL to write (default: <votes>.series.jsonl beside the votes)."),
     report: Path = typer.Option(None, "--report", "-r", help="Report: .md (Markdown) or .json (default: <out>.report.md)."),
     threshold: float = typer.Option(DEFAULT_THRESHOLD, help="Drop pairs with |P − 0.5| below this (indistinguishable)."),
@@ -73,7 +74,9 @@ def calibrate_cmd(
         for v in votes:
             all_votes += read_votes(v)
     except VotesError as exc:
-        _fail(f"{exc} (fix the row or remove it; inputs are never modified)")
+        msg = str(exc)
+        hint = "fix or remove that row" if re.search(r":\d+: ", msg) else "check the path and format"
+        _fail(f"{msg} ({hint}; inputs are never modified)")
     if not all_votes:
         _fail(f"{votes[0]}: no votes found")
     st = CalibrationSettings(
@@ -111,11 +114,11 @@ def calibrate_cmd(
 
 
 def refine_cmd(
-    root: Path = typer.Argument(..., help="Folder with one sub-folder per series, or a series JSONL file."),
+    root: Path = typer.Argument(..., exists=True, help="Folder with one sub-folder per series, or a series JSONL file."),
     out_path: Path = typer.Option(None, "--out", "-o", help="Report: .json or .csv (default: refine-report.json in the current folder)."),
     kept: Path = typer.Option(None, "--kept", help="Write the ids of kept series here, one per line."),
-    crops: Path = typer.Option(None, "--crops", help="Crop boxes CSV: series,image,x0,y0,x1,y1."),
-    prompts: Path = typer.Option(None, "--prompts", help="Prompts CSV series,prompt (AI series); else prompt.txt in a series folder."),
+    crops: Path = typer.Option(None, "--crops", exists=True, dir_okay=False, help="Crop boxes CSV: series,image,x0,y0,x1,y1."),
+    prompts: Path = typer.Option(None, "--prompts", exists=True, dir_okay=False, help="Prompts CSV series,prompt (AI series); else prompt.txt in a series folder."),
     clip_model: str = typer.Option("ViT-B-16", help="open_clip model name, or local-dir:PATH / hf-hub:ORG/REPO."),
     clip_weights: str = typer.Option(None, help="CLIP weights file for --clip-model (no download is attempted)."),
     mllm_cmd: str = typer.Option(None, "--mllm-cmd", help="Command run per series: series JSON on stdin, verdict JSON on stdout."),
