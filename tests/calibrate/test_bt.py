@@ -87,3 +87,24 @@ def test_series_without_distinguishable_pair_left_out_of_records() -> None:
     assert [r.series for r in recs] == ["clear"]
     assert recs[0].ranking == ["b", "a"] and recs[0].pairs[0].a == "b" and recs[0].category == "natural"
     assert next(s for s in res.series if s.series == "flat").dropped == "no distinguishable pair"
+
+
+def test_complete_balanced_design_orders_like_net_preference() -> None:
+    # method.md §6.5: with every pair judged equally often, the BT order equals the net-preference order g
+    rng = np.random.default_rng(11)
+    orders = make_orders(40, [4, 5, 6], rng)
+    anns = [SimAnnotator(f"b{i}", "bt", spacing=0.7) for i in range(5)]
+    votes = simulate_votes(orders, anns, 5, rng)
+    res = calibrate_votes(votes, CalibrationSettings(threshold=0.0))
+    checked = 0
+    for s in res.series:
+        g = {m: 0.0 for m in s.images}
+        for p in s.pairs:
+            g[p.a] += p.fraction - 0.5
+            g[p.b] += 0.5 - p.fraction
+        g = {m: round(v, 9) for m, v in g.items()}
+        if len(set(g.values())) < len(g):
+            continue  # tied net preference: order not defined
+        checked += 1
+        assert s.ranking == sorted(s.images, key=lambda m: -g[m]), s.series
+    assert checked >= 20

@@ -38,6 +38,10 @@ def load_rgb(path: str) -> np.ndarray:
     """Decode an image file to an RGB uint8 array, EXIF orientation applied (raises OSError if broken)."""
     from PIL import ImageOps
 
+    if path.lower().endswith((".heic", ".heif")):
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
     with Image.open(path) as im:
         im = ImageOps.exif_transpose(im)
         return np.asarray(im.convert("RGB"))
