@@ -93,7 +93,7 @@ def raw_cells(arr: np.ndarray, work_hw: tuple[int, int], rows: int, device: torc
     """The [0,1] float32 image padded/cropped to `work_hw` (black padding), top `rows` cell rows, as
     (rows * C, 3, 32, 32) cells in raster order."""
     hp, wp = work_hw
-    t = torch.from_numpy(arr[: rows * CELL, :wp]).to(device)
+    t = torch.from_numpy(np.array(arr[: rows * CELL, :wp])).to(device)
     h, w = t.shape[:2]
     if h < rows * CELL or w < wp:
         t = torch.nn.functional.pad(t, (0, 0, 0, wp - w, 0, rows * CELL - h))
