@@ -77,6 +77,16 @@ def test_native_edge_case_drops_one(tok):
     assert not t.pad.any() and len(t.info["kept_index"]) == 512 and t.info["kept_index"][0] == 0
 
 
+def test_native_edge_case_fixed_mode():
+    t = DiffTokenizer(_pos_source(), compat=False).single(_photo(512, 256), seed=3)
+    assert not t.pad.any() and t.info["removed_index"].size == 1 and t.info["removed_index"][0] > 0
+
+
+def test_forced_fills_must_match_the_grid(tok):
+    with pytest.raises(ValueError, match="fills for image 1"):
+        tok.pair(_photo(640, 480), _photo(640, 480, "coffee"), pair_id="f", fills=(np.zeros(5), None))
+
+
 def test_native_tokens_are_normalised_pixels(tok):
     img = _photo(300, 200, "chelsea")
     t = tok.single(img)

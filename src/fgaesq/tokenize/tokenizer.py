@@ -192,6 +192,9 @@ class DiffTokenizer:
         unique = [p for p in range(scores.size, min(raw_len, n))]
         used = imp.copy()
         fill_flat = None if fill is None else np.asarray(fill, dtype=np.float64).ravel()
+        if fill_flat is not None and fill_flat.size != n:
+            raise ValueError(f"fills for image {info['image']} must hold {n} values ({rows} x {cols} cells), "
+                             f"got {fill_flat.size}")
         for p in missing + unique:
             v = rng.random()
             used[p] = v if fill_flat is None else fill_flat[p]
@@ -221,9 +224,9 @@ class DiffTokenizer:
         extra = len(plan) - self.seq_len
         if extra <= 0:
             return None
-        if not self.compat:
-            coarse = np.nonzero(plan.kind == KIND_COARSE)[0].tolist()
-            return rng.sample(coarse, extra)
+        if not self.compat:  # fine tokens are protected: drop among coarse (or native) tokens only
+            pool = np.nonzero((plan.kind != KIND_CLS) & (plan.kind != KIND_FINE))[0].tolist()
+            return rng.sample(pool, extra)
         if protected is None:
             return rng.sample(range(1, len(plan)), extra)
         pool = [i for i in range(1, len(plan)) if i not in protected]
