@@ -124,3 +124,14 @@ def test_hf_hub_uses_the_local_cache_offline(tmp_path, tiny, offline, caplog):
     assert "loaded fgaesq-tiny (fgaesq checkpoint" in caplog.text
     whole_repo = load_model("hf-hub:someone/fgaesq-tiny", cache_dir=tmp_path)
     assert _same_outputs(tiny, whole_repo)
+
+
+def test_unreachable_hub_fails_fast_and_uses_only_the_cache(tmp_path, tiny, monkeypatch):
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    with pytest.raises(CheckpointError, match="hub cannot be reached and it is not in the local cache"):
+        load_model("hf-hub:someone/missing/x.safetensors", cache_dir=tmp_path)
+    snap = _fake_hub_cache(tmp_path, "someone/cached")
+    save_checkpoint(tiny, snap / "tiny")
+    assert _same_outputs(tiny, load_model("hf-hub:someone/cached/tiny.safetensors", cache_dir=tmp_path))
+    assert huggingface_hub.constants.HF_HUB_OFFLINE is False  # restored after the call

@@ -81,6 +81,6 @@ def test_offline_without_a_file_names_both_options(tmp_path, monkeypatch):
     with pytest.raises(OpenAIWeightsError) as err:
         load_openai_visual(create_model("fgaesq-tiny"), cache_dir=tmp_path)
     msg = str(err.value)
-    assert "unavailable offline" in msg
+    assert "could not be fetched" in msg
     assert "connect to the internet" in msg and "pretrained='openai'" in msg
     assert "pass a local file" in msg
