@@ -44,7 +44,8 @@ def test_checkpoint_loaded_every_expected_key(vitb):
 def test_embed_in_matches(outputs, case):
     embed, _, rec = outputs[case]
     np.testing.assert_allclose(embed[:, :8], rec["embed_in_head8"], atol=1e-5, rtol=0)
-    np.testing.assert_allclose(embed.sum(-1), rec["embed_in_sum"], atol=1e-4, rtol=0)
+    # a sum of 768 float32 values: 1e-5 per value allows more, float rounding alone gives up to ~1e-4
+    np.testing.assert_allclose(embed.sum(-1), rec["embed_in_sum"], atol=5e-4, rtol=0)
 
 
 @pytest.mark.parametrize("case", CASES)
