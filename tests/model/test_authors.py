@@ -144,3 +144,14 @@ def test_export_to_authors_layout_round_trips(tmp_path, tiny):
     toks = random_tokens(tiny)
     with torch.no_grad():
         assert torch.equal(back(*toks, compat=False).score, tiny(*toks, compat=False).score)
+
+
+def test_compat_override_and_unregistered_architecture(tmp_path):
+    from fgaesq.model import get_config, sinhash_authors_state_dict
+
+    path = _save(tmp_path, tiny_authors_state_dict())
+    assert load_model(path, compat=False).compat is False
+    odd = get_config("fgaesq-tiny", width=128, layers=1)
+    model = load_model(_save(tmp_path, sinhash_authors_state_dict(odd), "odd.pt"))
+    assert model.config.name == "custom-w128-l1" and model.config.heads == 2 and model.config.layers == 1
+    assert torch.equal(model.visual.conv1.weight, sinhash_authors_state_dict(odd)["clip_model.visual.conv1.weight"])
