@@ -25,6 +25,9 @@ def version() -> None:
 
 
 # --- command registrations (one line per command; keep sorted) ---
+from fgaesq.serve.annotate.cli import annotate_app  # noqa: E402
+
+app.add_typer(annotate_app, name="annotate")
 
 
 if __name__ == "__main__":  # pragma: no cover
