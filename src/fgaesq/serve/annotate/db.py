@@ -50,6 +50,9 @@ votes = Table(
     Column("annotator", String(ANNOTATOR_LEN), nullable=False),
     Column("created_at", DateTime(timezone=False), nullable=False),  # UTC
     Column("seconds", Float, nullable=True),  # time from serving the pair to the vote
+    Column(
+        "token", String(32), nullable=True, index=True
+    ),  # the lease it answered: makes resubmission idempotent
     CheckConstraint("choice IN ('a', 'b', 'tie')", name="ck_votes_choice"),
     UniqueConstraint("series", "pair_lo", "pair_hi", "annotator", name="uq_votes_once"),
 )

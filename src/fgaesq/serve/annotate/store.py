@@ -295,6 +295,22 @@ class AnnotationStore:
                 lease = conn.execute(select(db.leases).where(L.token == token)).mappings().first()
                 if lease is not None and lease["annotator"] != annotator:
                     lease = None
+            if lease is None and token:
+                answered = (
+                    conn.execute(select(db.votes).where(v.token == token, v.annotator == annotator))
+                    .mappings()
+                    .first()
+                )
+                if answered is not None:  # the same page posted again
+                    return Receipt(
+                        answered["id"],
+                        answered["series"],
+                        answered["image_a"],
+                        answered["image_b"],
+                        answered["choice"],
+                        annotator,
+                        True,
+                    )
             if lease is not None:
                 shown = (lease["series"], lease["image_a"], lease["image_b"])
                 if series is not None and (series, left, right) != shown:
@@ -365,6 +381,7 @@ class AnnotationStore:
                     annotator=annotator,
                     created_at=now,
                     seconds=None if seconds is None else round(seconds, 3),
+                    token=None if lease is None else lease["token"],
                 )
                 .returning(v.id)
             ).scalar_one()
