@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
-import choix
 import numpy as np
 
 #: Bradley–Terry L2 prior (choix `alpha`): keeps the fit finite with few, one-sided or disconnected votes.
@@ -32,6 +31,8 @@ def bt_params(
             data += [(i, j), (j, i)]
     if n_items < 2 or not data:
         return np.zeros(max(n_items, 0))
+    import choix  # imported on first use: it pulls in scipy.stats (seconds)
+
     try:
         return np.asarray(choix.ilsr_pairwise(n_items, data, alpha=alpha), dtype=float)
     except (RuntimeError, ValueError):  # no convergence: a stronger prior always converges

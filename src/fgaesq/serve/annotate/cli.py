@@ -11,9 +11,6 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from fgaesq.serve.annotate.catalog import CatalogError
-from fgaesq.serve.annotate.db import DatabaseError, display_url, normalise_url
-
 DEFAULT_DB = "fgaesq-annotate.sqlite"
 err = Console(stderr=True)
 
@@ -72,6 +69,8 @@ def serve_cmd(
     import uvicorn
 
     from fgaesq.serve.annotate.app import build_store
+    from fgaesq.serve.annotate.catalog import CatalogError
+    from fgaesq.serve.annotate.db import DatabaseError, display_url, normalise_url
 
     try:
         url = normalise_url(db)
@@ -121,7 +120,7 @@ def export_cmd(
     out: str = typer.Option(..., "--out", "-o", help="votes.csv, votes.jsonl, or - for stdout (CSV)."),
 ) -> None:
     """Write every vote as `series,image_a,image_b,choice,annotator,time` (the `fgaesq calibrate` input)."""
-    from fgaesq.serve.annotate.db import make_engine
+    from fgaesq.serve.annotate.db import DatabaseError, make_engine, normalise_url
     from fgaesq.serve.annotate.export import export_votes
 
     try:
