@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from fgaesq.cli import app as cli_app
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS, SAME, TRUTH, system_missing
-from .test_store import truthful
+from .test_annotate_store import truthful
 
 KEYS = {"a": "ArrowLeft", "b": "ArrowRight", "tie": "ArrowDown"}
 

@@ -22,7 +22,7 @@ from fgaesq.serve.annotate.app import COOKIE, build_store, create_app
 from fgaesq.serve.annotate.export import COLUMNS, export_votes
 
 from .conftest import SAME, TRUTH
-from .test_store import truthful
+from .test_annotate_store import truthful
 
 SECRET = b"TOP-SECRET-NOT-AN-IMAGE"
 

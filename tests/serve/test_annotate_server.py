@@ -13,7 +13,7 @@ import httpx
 from fgaesq.serve.annotate.db import make_engine
 from fgaesq.serve.annotate.export import iter_votes
 
-from .test_store import truthful
+from .test_annotate_store import truthful
 
 
 def annotate_via_api(
