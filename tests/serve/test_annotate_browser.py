@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 from pathlib import Path
 from urllib.parse import unquote
@@ -102,6 +103,16 @@ def test_keyboard_judging_in_chromium_lands_in_the_db_and_export_recovers_the_or
         rows = list(csv.DictReader(fh))
     assert len(rows) == 10 and {r["annotator"] for r in rows} == {"Ann"}
     assert [r["choice"] for r in rows if r["series"] == SAME[0]] == ["tie"]
-    # NOTE: `fgaesq calibrate` (issue 6) has not landed on this branch; the order is checked with choix directly.
+    # export → `fgaesq calibrate` (issue 6) → the known order of every series
+    series_jsonl = tmp_path / "series.jsonl"
+    cmd = ["calibrate", str(out), "--out", str(series_jsonl), "--root", str(series_root)]
+    result = CliRunner().invoke(cli_app, cmd)
+    assert result.exit_code == 0, result.output
+    ranked = {s["series"]: s for s in map(json.loads, series_jsonl.read_text().splitlines())}
     for series, truth in TRUTH.items():
-        assert order_from_votes(rows, series) == truth
+        expected = [f"{series}/{name}" for name in truth]
+        assert ranked[series]["ranking"] == expected
+        assert all(
+            (series_root / p).is_file() for p in ranked[series]["images"]
+        )  # paths resolve under --root
+        assert order_from_votes(rows, series) == expected  # the same with choix directly

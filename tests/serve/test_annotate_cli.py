@@ -62,9 +62,12 @@ def test_export_writes_csv_jsonl_and_stdout(series_root: Path, tmp_path: Path) -
     r = run("export", "--db", str(db), "--out", str(tmp_path / "votes.csv"))
     assert r.exit_code == 0 and "1 votes written" in r.output
     rows = list(csv.DictReader((tmp_path / "votes.csv").open(newline="")))
+    s = pair.series
     assert [(x["series"], x["image_a"], x["image_b"], x["choice"], x["annotator"]) for x in rows] == [
-        (pair.series, pair.left, pair.right, "tie", "ann")
+        (s, f"{s}/{pair.left}", f"{s}/{pair.right}", "tie", "ann")
     ]
+    assert run("export", "--db", str(db), "--out", str(tmp_path / "bare.csv"), "--bare-names").exit_code == 0
+    assert next(csv.DictReader((tmp_path / "bare.csv").open(newline="")))["image_a"] == pair.left
     assert run("export", "--db", f"sqlite:///{db}", "--out", str(tmp_path / "votes.jsonl")).exit_code == 0
     assert '"choice": "tie"' in (tmp_path / "votes.jsonl").read_text()
     r = run("export", "--db", str(db), "--out", "-")

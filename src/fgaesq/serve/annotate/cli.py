@@ -118,6 +118,9 @@ def serve_cmd(
 def export_cmd(
     db: str = typer.Option(DEFAULT_DB, "--db", help="The database the app wrote (file or URL)."),
     out: str = typer.Option(..., "--out", "-o", help="votes.csv, votes.jsonl, or - for stdout (CSV)."),
+    bare_names: bool = typer.Option(
+        False, "--bare-names", help="Write image file names only, not series/file paths relative to ROOT."
+    ),
 ) -> None:
     """Write every vote as `series,image_a,image_b,choice,annotator,time` (the `fgaesq calibrate` input)."""
     from fgaesq.serve.annotate.db import DatabaseError, make_engine, normalise_url
@@ -131,7 +134,7 @@ def export_cmd(
     except DatabaseError as exc:
         _fail(str(exc))
     try:
-        n = export_votes(engine, out)
+        n = export_votes(engine, out, bare_names=bare_names)
     except OSError as exc:
         _fail(f"{out}: cannot write ({exc.strerror}); choose another --out")
     finally:

@@ -1,7 +1,8 @@
 """Export of all votes in the `fgaesq calibrate` input format.
 
-CSV columns `series,image_a,image_b,choice,annotator,time`: image names are file names inside the
-series folder, `choice` ∈ a|b|tie (a = image_a, the image shown on the left, preferred), `time` = seconds
+CSV columns `series,image_a,image_b,choice,annotator,time`: images are paths relative to ROOT
+(`series/file.jpg`, so `fgaesq calibrate --root ROOT` finds them; bare file names with `bare_names`),
+`choice` ∈ a|b|tie (a = image_a, the image shown on the left, preferred), `time` = seconds
 the annotator spent on the pair (empty when unknown). JSONL has the same keys plus `voted_at` (UTC, ISO 8601).
 """
 
@@ -43,6 +44,13 @@ def iter_votes(engine: Engine) -> Iterator[dict]:
             }
 
 
+def _rooted(rows: Iterator[dict], bare_names: bool) -> Iterator[dict]:
+    for r in rows:
+        if not bare_names:
+            r = {**r, "image_a": f"{r['series']}/{r['image_a']}", "image_b": f"{r['series']}/{r['image_b']}"}
+        yield r
+
+
 def _write(rows: Iterator[dict], fh: TextIO, fmt: str) -> int:
     n = 0
     if fmt == "csv":
@@ -68,18 +76,21 @@ def _write(rows: Iterator[dict], fh: TextIO, fmt: str) -> int:
     return n
 
 
-def export_votes(engine: Engine, out: str | Path, fmt: str | None = None) -> int:
-    """Write every vote to `out` (CSV or JSONL by `fmt` or by suffix; `-` = stdout); returns the number written."""
+def export_votes(engine: Engine, out: str | Path, fmt: str | None = None, *, bare_names: bool = False) -> int:
+    """Write every vote to `out` (CSV or JSONL by `fmt` or by suffix; `-` = stdout); returns the number written.
+
+    Images are written as `series/file` (relative to ROOT), or as bare file names with `bare_names`.
+    """
     target = str(out)
     if fmt is None:
         fmt = "jsonl" if target.lower().endswith((".jsonl", ".ndjson")) else "csv"
     if fmt not in ("csv", "jsonl"):
         raise ValueError(f"unknown export format {fmt!r}; use csv or jsonl")
     if target == "-":
-        return _write(iter_votes(engine), sys.stdout, fmt)
+        return _write(_rooted(iter_votes(engine), bare_names), sys.stdout, fmt)
     path = Path(target)
     tmp = path.with_name(path.name + ".part")
     with tmp.open("w", encoding="utf-8", newline="") as fh:
-        n = _write(iter_votes(engine), fh, fmt)
+        n = _write(_rooted(iter_votes(engine), bare_names), fh, fmt)
     tmp.replace(path)
     return n
