@@ -110,6 +110,9 @@ def test_judging_through_the_forms_records_each_vote_before_confirming(client: T
         page = client.get(r.headers["location"]).text
         assert f"Vote #{vote_id} saved" in page
     assert len(confirmed) == 10 and 'id="done"' in page
+    assert (
+        'id="saved"' not in client.get("/judge", params={"saved": 999}).text
+    )  # no confirmation for a vote not stored
     assert "10/10" not in page and "10/20" in page  # target 2: half of the votes are in
 
 

@@ -222,3 +222,12 @@ def test_racing_annotators_on_separate_connections_never_exceed_the_target(make_
     all_served = [k for v in served.values() for k in v]
     assert len(all_served) == len(set(all_served)) == stores[0].catalog.n_pairs
     assert n_votes(stores[0]) == stores[0].catalog.n_pairs
+
+
+def test_sqlite_runs_in_wal_mode_with_full_sync(tmp_path: Path) -> None:
+    engine = make_engine(str(tmp_path / "v.sqlite"))
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    engine.dispose()
+    assert (tmp_path / "v.sqlite").read_bytes()[18:20] == b"\x02\x02"  # WAL recorded in the file header

@@ -161,6 +161,8 @@ def create_app(store: AnnotationStore, *, allowed_hosts: list[str] | None = None
         who = _annotator_from(request)
         if who is None:
             return RedirectResponse("/", status_code=303)
+        if saved is not None and not store.is_vote_of(saved, who):
+            saved = None  # confirm only votes that are really stored
         pair = store.next_pair(who)
         progress = store.progress(who)
         message = NOTICES.get(notice or "")

@@ -389,6 +389,13 @@ class AnnotationStore:
                 conn.execute(delete(db.leases).where(L.token == lease["token"]))
         return Receipt(vote_id, series, left, right, choice, annotator)
 
+    def is_vote_of(self, vote_id: int, annotator: str) -> bool:
+        """True when vote `vote_id` is stored and was cast by `annotator` (the page's confirmation checks this)."""
+        v = db.votes.c
+        with self.engine.connect() as conn:
+            row = conn.execute(select(v.id).where(v.id == vote_id, v.annotator == annotator)).first()
+        return row is not None
+
     def release(self, annotator: str) -> None:
         """Give back the annotator's open pair (on logout)."""
         with self.engine.begin() as conn:
