@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
+import threading
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -300,4 +302,6 @@ def app_from_env() -> FastAPI:
         lease_seconds=float(env.get("FGAESQ_ANNOTATE_LEASE", "600")),
     )
     hosts = [h for h in env.get("FGAESQ_ANNOTATE_HOSTS", "").split(",") if h]
+    # choix (and scipy under it) takes seconds to import: load it now, not during the first judgement
+    threading.Thread(target=importlib.import_module, args=("choix",), daemon=True).start()
     return create_app(store, allowed_hosts=hosts or None)
