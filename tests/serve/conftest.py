@@ -2,6 +2,7 @@
 
 System parts (PostgreSQL server binaries, Debian Chromium) must be installed (`.ci/system-deps.sh`); when
 they are missing the tests FAIL with a message, unless FGAESQ_SKIP_SYSTEM_TESTS=1 is set.
+FGAESQ_CHROMIUM and FGAESQ_PG_BINDIR point at other installations.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from skimage import data as skdata
 import fgaesq
 
 SRC_DIR = Path(fgaesq.__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("FGAESQ_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-background-networking",
@@ -95,6 +96,9 @@ def series_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _pg_bindir() -> Path | None:
+    if os.environ.get("FGAESQ_PG_BINDIR"):
+        d = Path(os.environ["FGAESQ_PG_BINDIR"])
+        return d if (d / "pg_ctl").is_file() else None
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
     return Path(found[-1]).parent if found else None
 
