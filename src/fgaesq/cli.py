@@ -26,7 +26,9 @@ def version() -> None:
 
 # --- command registrations (one line per command; keep sorted) ---
 from fgaesq.calibrate.cli import calibrate_cmd, refine_cmd  # noqa: E402
+from fgaesq.serve.annotate.cli import annotate_app  # noqa: E402
 
+app.add_typer(annotate_app, name="annotate")
 app.command("calibrate")(calibrate_cmd)
 app.command("refine")(refine_cmd)
 
