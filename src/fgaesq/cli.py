@@ -25,6 +25,10 @@ def version() -> None:
 
 
 # --- command registrations (one line per command; keep sorted) ---
+from fgaesq.calibrate.cli import calibrate_cmd, refine_cmd  # noqa: E402
+
+app.command("calibrate")(calibrate_cmd)
+app.command("refine")(refine_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover
