@@ -25,6 +25,9 @@ def version() -> None:
 
 
 # --- command registrations (one line per command; keep sorted) ---
+from fgaesq.train.cli import train_cmd  # noqa: E402
+
+app.command("train", help=train_cmd.__doc__)(train_cmd)
 from fgaesq.calibrate.cli import calibrate_cmd, refine_cmd  # noqa: E402
 
 app.command("calibrate")(calibrate_cmd)
