@@ -97,7 +97,7 @@ class ScheduleSampler:
         return [batches[k * self.world : (k + 1) * self.world] for k in range(steps)]
 
     def _stage1(self, epoch: int) -> bool:
-        return epoch < self.cfg.stage1_epochs or not self.sizes
+        return self.n_coarse > 0 and (epoch < self.cfg.stage1_epochs or not self.sizes)
 
     def _coarse_steps_in(self, epoch: int) -> int:
         if self.n_coarse == 0:
