@@ -6,14 +6,15 @@ import json
 from pathlib import Path
 
 import skimage.data as sd
-from PIL import Image, ImageFilter
+from PIL import Image, ImageEnhance, ImageFilter
 
 PHOTOS = ["astronaut", "chelsea", "coffee", "rocket", "cat", "immunohistochemistry", "retina", "camera"]
 
 
 def make_series(root: Path, n_series: int = 8, size: tuple[int, int] = (128, 96), blurs=(0.0, 3.0),
-                texts: bool = False) -> Path:
-    """n_series series of one photo at increasing blur (sharpest = best); returns the JSONL path."""
+                texts: bool = False, darken: float = 0.0) -> Path:
+    """n_series series of one photo at increasing blur (sharpest = best), each step also `darken` darker
+    (under-exposure); returns the JSONL path."""
     root.mkdir(parents=True, exist_ok=True)
     lines = []
     for k in range(n_series):
@@ -21,7 +22,10 @@ def make_series(root: Path, n_series: int = 8, size: tuple[int, int] = (128, 96)
         files = []
         for lvl, r in enumerate(blurs):
             f = f"s{k}_{lvl}.png"
-            (im.filter(ImageFilter.GaussianBlur(r)) if r else im).save(root / f)
+            step = im.filter(ImageFilter.GaussianBlur(r)) if r else im
+            if darken:
+                step = ImageEnhance.Brightness(step).enhance(1.0 - darken * lvl)
+            step.save(root / f)
             files.append(f)
         pairs = []
         for i in range(len(files)):

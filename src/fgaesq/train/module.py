@@ -132,7 +132,8 @@ class FGAesQModule(L.LightningModule):
         elif "val/coarse_srcc" in metrics:
             metrics["val/select"] = metrics["val/coarse_srcc"]
         for k, v in metrics.items():
-            self.log(k, float(v) if not math.isnan(v) else 0.0, sync_dist=False, prog_bar=k in ("val/select", "val/acc"))
+            if not math.isnan(v):  # undefined metrics (e.g. s-SRCC without 3-image series) are not logged
+                self.log(k, float(v), sync_dist=False, prog_bar=k in ("val/select", "val/acc"))
         self._val = {"f": [], "c": []}
 
 
@@ -167,13 +168,20 @@ def fine_val_metrics(series: list, rows: list) -> dict[str, float]:
             pscores.append(PairScore(sa, sb, p.p))
         out.append(SeriesScores(rec.series_id, rec.category or "all", names, img_scores, pairs, tuple(pscores)))
     m = fine_metrics(out)
-    res = {"val/pair": m["summary"]["pair"], "val/series": m["summary"]["series"]}
     cats = m["per_category"]
+    # summaries as fgaesq.evaluate's, but a metric undefined for a category (s-SRCC without 3-image series)
+    # is left out of its mean instead of making the summary NaN
+    res = {
+        "val/pair": float(np.mean([np.nanmean([v["acc"], v["f1"]]) for v in cats.values()])),
+        "val/series": float(np.mean([np.nanmean([v["s_acc"], v["s_srcc"]]) for v in cats.values()])),
+    }
     for c, v in cats.items():
         for key in ("acc", "f1", "s_acc", "s_srcc"):
             res[f"val/{c}/{key}"] = v[key]
-    res["val/acc"] = float(np.nanmean([v["acc"] for v in cats.values()]))
-    res["val/s_srcc"] = float(np.nanmean([v["s_srcc"] for v in cats.values()])) if cats else float("nan")
+    for key in ("acc", "s_srcc"):
+        vals = [v[key] for v in cats.values() if not math.isnan(v[key])]
+        if vals:
+            res[f"val/{key}"] = float(np.mean(vals))
     return res
 
 
