@@ -75,12 +75,16 @@ class FGAesQData(L.LightningDataModule):
                 epoch, done = epoch + 1, 0
             sampler.epoch, sampler.skip = epoch, done
             self._resume = None
+        elif self.trainer is not None:
+            sampler.epoch = self.trainer.current_epoch  # epochs differ in length: the loader is rebuilt each epoch
         self.sampler = sampler
         d = self.cfg.data
         items = TrainItems(self.train_coarse, self.train_fine, self.builder, seed=self.cfg.trainer.seed, flip=d.flip,
                            max_series_images=d.max_series_images, max_size=d.max_size or None)
+        # own generator: creating the loader's iterator must not draw from the global torch RNG (exact resume)
+        gen = torch.Generator().manual_seed(self.cfg.trainer.seed * 1000 + sampler.epoch)
         return torch.utils.data.DataLoader(items, batch_sampler=sampler, collate_fn=TrainCollate(self.builder),
-                                           **self._loader_kw())
+                                           generator=gen, **self._loader_kw())
 
     def val_dataloader(self) -> list[torch.utils.data.DataLoader]:  # noqa: D102
         rank, world = self._rank_world()
@@ -94,7 +98,7 @@ class FGAesQData(L.LightningDataModule):
             per = max(1, d.val_batch // 2) if kind == "f" else d.val_batch
             loaders.append(torch.utils.data.DataLoader(
                 ds, batch_size=per, sampler=ShardSampler(len(ds), rank, world), collate_fn=ValCollate(self.builder, kind),
-                **self._loader_kw()))
+                generator=torch.Generator().manual_seed(self.cfg.trainer.seed), **self._loader_kw()))
         return loaders
 
     # resume: where in the epoch plan the run stopped

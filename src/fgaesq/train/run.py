@@ -105,7 +105,7 @@ def make_trainer(cfg: TrainConfig, *, callbacks: list | None = None, monitor: st
         num_nodes=t.num_nodes, strategy=t.strategy, precision=_precision(cfg, t.accelerator),
         default_root_dir=out, logger=loggers, callbacks=ckpts + (callbacks or []), log_every_n_steps=t.log_every,
         check_val_every_n_epoch=t.val_every, enable_progress_bar=t.progress, use_distributed_sampler=False,
-        num_sanity_val_steps=0, gradient_clip_val=cfg.optim.grad_clip, deterministic=t.deterministic, **extra,
+        num_sanity_val_steps=0, reload_dataloaders_every_n_epochs=1, gradient_clip_val=cfg.optim.grad_clip, deterministic=t.deterministic, **extra,
     )
 
 
