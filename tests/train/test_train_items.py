@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from photo_series import make_coarse, make_series
+from train_photo_series import make_coarse, make_series
 
 from fgaesq.data import read_coarse, read_fine
 from fgaesq.data.datasets import CoarseBatch, FineBatch, TrainCollate, TrainItems

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import lightning as L
-from photo_series import make_coarse, make_series
+from train_photo_series import make_coarse, make_series
 
 from fgaesq.train.config import load_config
 from fgaesq.train.run import train

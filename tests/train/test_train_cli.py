@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 import yaml
-from photo_series import make_coarse, make_series
+from train_photo_series import make_coarse, make_series
 from typer.testing import CliRunner
 
 from fgaesq.cli import app

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import torch
-from photo_series import make_coarse, make_series
+from train_photo_series import make_coarse, make_series
 from safetensors.torch import load_file
 
 RUNNER = """
