@@ -25,6 +25,9 @@ def version() -> None:
 
 
 # --- command registrations (one line per command; keep sorted) ---
+from fgaesq.evaluate.cli import eval_cmd  # noqa: E402
+
+app.command("eval")(eval_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover
