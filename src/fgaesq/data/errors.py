@@ -14,3 +14,11 @@ class DataFormatError(ValueError):
         self.reason = reason
         where = f"{self.path}:{line}" if line is not None else str(self.path)
         super().__init__(f"{where}: {reason}")
+
+    @classmethod
+    def raw(cls, message: str) -> DataFormatError:
+        """An error from a message that already names the file (and line)."""
+        err = cls.__new__(cls)
+        err.path, err.line, err.reason = None, None, message
+        ValueError.__init__(err, message)
+        return err

@@ -1,0 +1,154 @@
+"""Reading pairwise votes: CSV or JSONL rows `series,image_a,image_b,choice,annotator[,time]`.
+
+`choice` is `a` (image_a preferred), `b` (image_b preferred) or `tie` (case-insensitive).
+`time` is optional: seconds spent on the judgement (a number) or an ISO-8601 timestamp; it is
+only used for the report. Input files are opened read-only.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+REQUIRED = ("series", "image_a", "image_b", "choice", "annotator")
+CHOICES = ("a", "b", "tie")
+
+
+class VotesError(ValueError):
+    """Malformed votes input; the message names the file, the line and the reason."""
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One judgement: `choice` ∈ a|b|tie on (image_a, image_b) of one series."""
+
+    series: str
+    image_a: str
+    image_b: str
+    choice: str
+    annotator: str
+    seconds: float | None = None
+    line: int = 0
+
+    def score_for(self, image: str) -> float:
+        """1 if `image` won this vote, 0 if it lost, 0.5 on a tie."""
+        if self.choice == "tie":
+            return 0.5
+        winner = self.image_a if self.choice == "a" else self.image_b
+        return 1.0 if image == winner else 0.0
+
+
+def _parse_time(raw: object, where: str) -> float | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if isinstance(raw, bool):
+        raise VotesError(f"{where}: 'time' must be seconds or an ISO-8601 timestamp, got {raw!r}")
+    if isinstance(raw, int | float):
+        val = float(raw)
+    else:
+        text = str(raw).strip()
+        try:
+            val = float(text)
+        except ValueError:
+            try:
+                datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                raise VotesError(
+                    f"{where}: 'time' must be seconds or an ISO-8601 timestamp, got {text!r}"
+                ) from None
+            return None
+    if not math.isfinite(val) or val < 0:
+        raise VotesError(f"{where}: 'time' in seconds must be a finite number ≥ 0, got {raw!r}")
+    return val
+
+
+def make_vote(row: dict, where: str, line: int) -> Vote:
+    """Validate one row (a dict of column → value) and build a Vote."""
+    missing = [k for k in REQUIRED if row.get(k) is None or str(row.get(k)).strip() == ""]
+    if missing:
+        raise VotesError(f"{where}: missing value for {', '.join(missing)}")
+    vals = {k: str(row[k]).strip() for k in REQUIRED}
+    choice = vals["choice"].lower()
+    if choice not in CHOICES:
+        raise VotesError(f"{where}: choice must be one of a|b|tie, got {vals['choice']!r}")
+    if vals["image_a"] == vals["image_b"]:
+        raise VotesError(f"{where}: image_a and image_b are the same image ({vals['image_a']!r})")
+    return Vote(
+        series=vals["series"],
+        image_a=vals["image_a"],
+        image_b=vals["image_b"],
+        choice=choice,
+        annotator=vals["annotator"],
+        seconds=_parse_time(row.get("time"), where),
+        line=line,
+    )
+
+
+def _is_jsonl(path: Path) -> bool:
+    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        return True
+    if path.suffix.lower() in (".csv", ".tsv"):
+        return False
+    with path.open("r", encoding="utf-8-sig") as fh:
+        for line in fh:
+            if line.strip():
+                return line.lstrip().startswith("{")
+    return False
+
+
+def _read_csv(path: Path) -> list[Vote]:
+    votes: list[Vote] = []
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+        header: list[str] | None = None
+        for row in reader:
+            line = reader.line_num
+            if not row or all(not c.strip() for c in row):
+                continue
+            if header is None:
+                header = [c.strip().lower() for c in row]
+                absent = [k for k in REQUIRED if k not in header]
+                if absent:
+                    raise VotesError(
+                        f"{path}:{line}: header lacks column(s) {', '.join(absent)}; "
+                        f"expected {','.join(REQUIRED)}[,time]"
+                    )
+                continue
+            if len(row) != len(header):
+                raise VotesError(f"{path}:{line}: expected {len(header)} fields, found {len(row)}")
+            votes.append(make_vote(dict(zip(header, row, strict=True)), f"{path}:{line}", line))
+    if header is None:
+        raise VotesError(f"{path}: empty file; expected a header {','.join(REQUIRED)}[,time]")
+    return votes
+
+
+def _read_jsonl(path: Path) -> list[Vote]:
+    votes: list[Vote] = []
+    with path.open("r", encoding="utf-8-sig") as fh:
+        for line, text in enumerate(fh, start=1):
+            if not text.strip():
+                continue
+            where = f"{path}:{line}"
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise VotesError(f"{where}: not valid JSON ({exc.msg})") from None
+            if not isinstance(obj, dict):
+                raise VotesError(f"{where}: expected a JSON object per line")
+            votes.append(make_vote(obj, where, line))
+    return votes
+
+
+def read_votes(path: str | Path) -> list[Vote]:
+    """Read all votes of one CSV/TSV or JSONL file (format from the suffix, else sniffed)."""
+    path = Path(path)
+    if not path.is_file():
+        raise VotesError(f"{path}: no such file")
+    try:
+        return _read_jsonl(path) if _is_jsonl(path) else _read_csv(path)
+    except UnicodeDecodeError as exc:
+        raise VotesError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
