@@ -25,6 +25,7 @@ from fgaesq.evaluate.runner import evaluate_fine
 from fgaesq.evaluate.series import read_series_jsonl
 from fgaesq.evaluate.table import markdown_table2, table2
 from fgaesq.model.lite import DEFAULT_WEIGHTS, FGAesQLite, LiteInputs
+from fgaesq.paths import shared_dir
 
 
 class CachedScorer:
@@ -50,7 +51,8 @@ def clive_val(data: Path) -> tuple[list[Path], list[float]]:
     from benchmarks.known_order.train_lite import clive_split
 
     _, val = clive_split(data)
-    return [r.image for r, _ in val], [m for _, m in val]
+    root = shared_dir() / "data" / "clive" / "images"
+    return [root / r["image"] for r in val], [float(r["mos"]) for r in val]
 
 
 def main() -> None:

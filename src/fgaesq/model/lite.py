@@ -41,6 +41,7 @@ class LiteConfig:
     taps: tuple[int, ...] = (0, 2, 4, 7, 10, 14, 15)  # EfficientNet-Lite0 blocks whose outputs are pooled
     feature_dim: int = 512
     head_dropout: tuple[float, float] = (0.2, 0.1)
+    train_reference: bool = False  # training inputs of fine items: False = single mode, True = pair crops
     extra: dict = field(default_factory=dict)  # training provenance, free form
 
     @property
@@ -109,6 +110,7 @@ class FGAesQLite(nn.Module):
         self.backbone.to(memory_format=torch.channels_last)  # ~1.5x faster depthwise convs on CPU
         self.register_buffer("desc_mean", torch.zeros(c.desc_dim))
         self.register_buffer("desc_std", torch.ones(c.desc_dim))
+        self.register_buffer("norm_ready", torch.zeros((), dtype=torch.bool))
         self.proj = nn.Linear(c.desc_dim, c.feature_dim)
         d1, d2 = c.head_dropout
         self.head = nn.Sequential(
@@ -146,8 +148,21 @@ class FGAesQLite(nn.Module):
         stats = self.view_stats(views.flatten(0, 1)).view(b, v, -1)
         return torch.cat([stats[:, 0], stats[:, 1:].mean(1)], dim=1)
 
+    @torch.no_grad()
+    def set_normalisation(self, desc: torch.Tensor) -> None:
+        """Standardise descriptors with the per-dimension mean / std of ``desc`` (N, desc_dim) from training data."""
+        self.desc_mean.copy_(desc.mean(0))
+        self.desc_std.copy_(desc.std(0).clamp_min(1e-4))
+        self.norm_ready.fill_(True)
+
     def forward_desc(self, desc: torch.Tensor) -> LiteOutput:
-        """Raw descriptors (B, desc_dim) → features, logits, score."""
+        """Raw descriptors (B, desc_dim) → features, logits, score.
+
+        Data-dependent initialisation: the first training batch of at least 32 descriptors sets the
+        standardisation when no statistics were given (:meth:`set_normalisation`); it is then fixed.
+        """
+        if self.training and not bool(self.norm_ready) and desc.shape[0] >= 32:
+            self.set_normalisation(desc.detach().float())
         z = (desc - self.desc_mean) / self.desc_std
         feats = self.proj(z)
         logits = self.head(feats)
@@ -160,8 +175,15 @@ class FGAesQLite(nn.Module):
         return self.forward_desc(self.describe(batch))
 
     # --- persistence ---------------------------------------------------------------------------------
-    def save_pretrained(self, path: str | Path, *, half: bool = True) -> None:
-        """Write ``path`` (.safetensors, fp16 by default) and ``path`` with .json (the config)."""
+    def make_input_builder(self, **options) -> LiteInputs:
+        """The training loop's InputBuilder (docs/training.md): cached descriptors, reference use per config."""
+        import os
+
+        cache = options.get("cache_dir") or os.environ.get("FGAESQ_LITE_CACHE")
+        return LiteInputs(self.config, cache_dir=cache, use_reference=self.config.train_reference)
+
+    def save_pretrained(self, path: str | Path, *, half: bool = False) -> Path:
+        """Write ``path`` (.safetensors; float32 unless ``half``) and ``path`` with .json (the config)."""
         from safetensors.torch import save_file
 
         path = Path(path)
@@ -171,6 +193,7 @@ class FGAesQLite(nn.Module):
         }
         save_file(state, str(path), metadata={"arch": ARCH})
         path.with_suffix(".json").write_text(json.dumps(asdict(self.config), indent=1) + "\n")
+        return path
 
     @classmethod
     def from_pretrained(cls, path: str | Path, *, device: str = "cpu") -> FGAesQLite:
@@ -382,14 +405,20 @@ class LiteInputs:
     pair mode): caching it is exact, and after the first epoch training only runs the projection and head.
     """
 
-    def __init__(self, config: LiteConfig | None = None, cache_dir: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        config: LiteConfig | None = None,
+        cache_dir: str | Path | None = None,
+        use_reference: bool = True,
+    ) -> None:
         self.config = config or LiteConfig()
+        self.use_reference = use_reference
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self._net: FGAesQLite | None = None
         self._mem: dict[str, torch.Tensor] = {}
 
     def __getstate__(self) -> dict:
-        return {"config": self.config, "cache_dir": self.cache_dir, "_net": None, "_mem": {}}
+        return {**self.__dict__, "_net": None, "_mem": {}}
 
     def _model(self) -> FGAesQLite:
         if self._net is None:
@@ -444,8 +473,18 @@ class LiteInputs:
         self, image: Image.Image, reference: Image.Image | None, rng: np.random.Generator
     ) -> torch.Tensor:
         """One training sample (no randomness is used: the views are deterministic)."""
-        return self.describe_many([(image, reference)])[0]
+        return self.describe_many([(image, reference if self.use_reference else None)])[0]
 
     def collate(self, samples: list[torch.Tensor]) -> torch.Tensor:
         """Stack descriptors into the (B, desc_dim) batch that FGAesQLite.forward accepts."""
         return torch.stack(samples)
+
+
+def create_lite(name: str = ARCH, **overrides) -> FGAesQLite:
+    """Training-loop factory (``model.factory: fgaesq.model.lite:create_lite``): ImageNet backbone, fresh head.
+
+    ``name`` = ``fgaesq-lite`` (fine items in single mode) or ``fgaesq-lite+ref`` (pair-mode crops in training).
+    """
+    if name not in (ARCH, f"{ARCH}+ref"):
+        raise ValueError(f"unknown fgaesq-lite variant {name!r}; use {ARCH} or {ARCH}+ref")
+    return FGAesQLite(LiteConfig(train_reference=name.endswith("+ref"), **overrides))
