@@ -120,7 +120,11 @@ def mate_sources() -> list[Source]:
     for path in sorted((MATE_DIR / "nature").glob("*.jpg")):
         rel = f"nature/{path.name}"
         licence = lic.get(rel) or lic.get("*") or "see /usr/share/doc/mate-backgrounds/copyright"
-        out.append(Source(f"mate/{path.stem}", "mate-backgrounds", f"{licence} (Debian mate-backgrounds)", _rgb(path)))
+        out.append(
+            Source(
+                f"mate/{path.stem}", "mate-backgrounds", f"{licence} (Debian mate-backgrounds)", _rgb(path)
+            )
+        )
     return out
 
 
