@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import torch
-from train_photo_series import make_coarse, make_series
 from safetensors.torch import load_file
+from train_photo_series import make_coarse, make_series
 
 RUNNER = """
 import json, sys, torch
