@@ -39,8 +39,18 @@ class FGAesQModule(L.LightningModule):
         self.model = model
         self.cfg = cfg
         self.weights = loss_weights(cfg)
-        self.text = text_tower
+        # kept outside the module tree: frozen, not checkpointed, not wrapped by DDP (moved in on_fit_start)
+        self._text_holder = [text_tower]
         self._val: dict[str, list] = {"f": [], "c": []}
+
+    @property
+    def text(self) -> TextTower | None:
+        """The frozen CLIP text tower (None when CTAlign is off or the data has no texts)."""
+        return self._text_holder[0]
+
+    def on_fit_start(self) -> None:  # noqa: D102
+        if self.text is not None:
+            self.text.to(self.device)
 
     # ------------------------------------------------------------------ training
     def forward(self, inputs: Any):  # noqa: D102

@@ -100,13 +100,19 @@ def make_trainer(cfg: TrainConfig, *, callbacks: list | None = None, monitor: st
     if t.ckpt_every_steps:
         ckpts.append(ModelCheckpoint(dirpath=out / "checkpoints", filename="step-{step}", every_n_train_steps=t.ckpt_every_steps,
                                      save_top_k=-1, save_last=True))
-    return L.Trainer(
+    kw: dict[str, Any] = dict(
         max_epochs=t.epochs, max_steps=t.max_steps, accelerator=t.accelerator, devices=_devices(t.devices),
         num_nodes=t.num_nodes, strategy=t.strategy, precision=_precision(cfg, t.accelerator),
-        default_root_dir=out, logger=loggers, callbacks=ckpts + (callbacks or []), log_every_n_steps=t.log_every,
+        default_root_dir=out, logger=loggers, log_every_n_steps=t.log_every,
         check_val_every_n_epoch=t.val_every, enable_progress_bar=t.progress, use_distributed_sampler=False,
-        num_sanity_val_steps=0, reload_dataloaders_every_n_epochs=1, gradient_clip_val=cfg.optim.grad_clip, deterministic=t.deterministic, **extra,
+        num_sanity_val_steps=0, reload_dataloaders_every_n_epochs=1, gradient_clip_val=cfg.optim.grad_clip,
+        deterministic=t.deterministic,
     )
+    kw.update(extra)
+    if kw.get("enable_checkpointing") is False:
+        ckpts = []
+    kw["callbacks"] = ckpts + (callbacks or [])
+    return L.Trainer(**kw)
 
 
 def train(cfg: TrainConfig, *, callbacks: list | None = None, **trainer_kw: Any) -> dict[str, Any]:
