@@ -111,7 +111,12 @@ def make_trainer(cfg: TrainConfig, *, callbacks: list | None = None, monitor: st
     kw.update(extra)
     if kw.get("enable_checkpointing") is False:
         ckpts = []
-    kw["callbacks"] = ckpts + (callbacks or [])
+    bars = []
+    if t.progress:
+        from lightning.pytorch.callbacks import RichProgressBar
+
+        bars.append(RichProgressBar())
+    kw["callbacks"] = ckpts + bars + (callbacks or [])
     return L.Trainer(**kw)
 
 
