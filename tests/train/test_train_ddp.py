@@ -29,7 +29,8 @@ class Dump(L.Callback):
         r = trainer.global_rank
         sd = {k: v.detach().cpu().contiguous() for k, v in module.model.state_dict().items()}
         save_file(sd, f"{out}/rank{r}.safetensors")
-        json.dump({"world": trainer.world_size, "steps": trainer.global_step, "seen": self.seen},
+        val = {k: float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
+        json.dump({"world": trainer.world_size, "steps": trainer.global_step, "seen": self.seen, "val": val},
                   open(f"{out}/rank{r}.json", "w"))
 train(load_config(None, over), callbacks=[Dump()], enable_model_summary=False)
 """
@@ -39,6 +40,7 @@ def test_two_process_ddp_identical_weights(tmp_path, clive_dir):
     over = dict(
         coarse_train=str(make_coarse(tmp_path / "coarse", clive_dir, 4)),
         fine_train=[str(make_series(tmp_path / "fine", n_series=4, darken=0.3))],
+        fine_val=[str(tmp_path / "fine" / "series.jsonl")],
         model="fgaesq-tiny", init="random", num_workers=0, stage1_epochs=0, coarse_batch=2, fine_batch_images=2,
         epochs=1, lr=1e-3, out_dir=str(tmp_path / "run"), progress=False, accelerator="cpu", devices="2",
         strategy="ddp",
@@ -57,10 +59,13 @@ def test_two_process_ddp_identical_weights(tmp_path, clive_dir):
     fine0 = {s for b in info[0]["seen"] if isinstance(b[0], str) for s in b}
     fine1 = {s for b in info[1]["seen"] if isinstance(b[0], str) for s in b}
     assert fine0.isdisjoint(fine1) and fine0 | fine1 == {"s0", "s1", "s2", "s3"}
+    # validation is sharded over the ranks and gathered: both see the metrics of all 4 series
+    assert info[0]["val"] == info[1]["val"] and "val/acc" in info[0]["val"]
+    assert info[0]["val"]["val/acc"] * 4 == round(info[0]["val"]["val/acc"] * 4)
     w0, w1 = (load_file(tmp_path / f"rank{r}.safetensors") for r in range(2))
     assert w0.keys() == w1.keys()
     for k in w0:
         assert torch.equal(w0[k], w1[k]), k
-    # rank 0 exported the final model (no validation data: the last weights)
+    # rank 0 exported the best model: with one epoch, the final weights
     best = load_file(tmp_path / "run" / "best.safetensors")
     assert all(torch.equal(best[k], w0[k]) for k in w0)
