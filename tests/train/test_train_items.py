@@ -73,3 +73,13 @@ def test_coarse_item_single_mode(tmp_path, clive_dir, builder):
     np.testing.assert_allclose(it.target, recs[2].dist)
     batch = TrainCollate(builder)([items[("c", i, 0, 0, 1)] for i in range(3)])
     assert isinstance(batch, CoarseBatch) and batch.target.shape == (3, 10)
+
+
+def test_build_model_freezes_per_recipe():
+    from fgaesq.train.config import load_config
+    from fgaesq.train.run import build_model
+
+    m = build_model(load_config(None, {"model": "fgaesq-tiny", "init": "random"}))
+    assert not m.visual.positional_embedding.requires_grad and m.scale_embedding.requires_grad and m.training
+    c = build_model(load_config(None, {"model": "fgaesq-tiny", "init": "random", "compat": True}))
+    assert c.compat and not c.scale_embedding.requires_grad and c.mask_token.requires_grad

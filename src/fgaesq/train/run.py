@@ -44,13 +44,24 @@ def build_model(cfg: TrainConfig) -> torch.nn.Module:
 
 
 def freeze_unused(model: torch.nn.Module) -> list[str]:
-    """Freeze parameters the forward pass never uses (FGAesQ's positional table enters as tokenizer input)."""
+    """Freeze what the recipe does not train (method.md §9.3 item 24).
+
+    FGAesQ's positional table enters as tokenizer input, so no gradient reaches it: frozen. In compat mode the
+    scale embedding is frozen too, as in the authors' code (its lookup bypassed autograd there); new models
+    (compat off) train it.
+    """
     names = []
     visual = getattr(model, "visual", None)
     pos = getattr(visual, "positional_embedding", None)
     if isinstance(pos, torch.nn.Parameter) and hasattr(model, "pos_source"):
         pos.requires_grad_(False)
         names.append("visual.positional_embedding")
+    scale = getattr(model, "scale_embedding", None)
+    if isinstance(scale, torch.nn.Parameter) and bool(getattr(model, "compat", False)):
+        scale.requires_grad_(False)
+        names.append("scale_embedding")
+    if names:
+        log.info("fgaesq train: frozen %s", ", ".join(names))
     return names
 
 
