@@ -44,7 +44,7 @@ class CoarseBatch:
     inputs: Any
     target: torch.Tensor
 
-    def to(self, device, dtype=None) -> CoarseBatch:  # noqa: D102 - moved by Lightning
+    def to(self, device, dtype=None) -> CoarseBatch:
         return CoarseBatch(_to(self.inputs, device), self.target.to(device))
 
 
@@ -61,7 +61,7 @@ class FineBatch:
     series: list[int]  # series number of each image (0..S-1 within the batch)
     series_ids: list[str]
 
-    def to(self, device, dtype=None) -> FineBatch:  # noqa: D102
+    def to(self, device, dtype=None) -> FineBatch:
         return FineBatch(
             _to(self.inputs, device), [o.to(device) for o in self.orders], self.pair_a.to(device),
             self.pair_b.to(device), self.pair_p.to(device), self.texts, self.series, self.series_ids,

@@ -27,7 +27,7 @@ class ValBatch:
     index: torch.Tensor  # (B,) series index (fine) or record index (coarse)
     image: torch.Tensor  # (B,) image index within the series (fine); -1 for coarse
 
-    def to(self, device, dtype=None) -> ValBatch:  # noqa: D102
+    def to(self, device, dtype=None) -> ValBatch:
         inputs = self.inputs.to(device) if hasattr(self.inputs, "to") else self.inputs
         return ValBatch(inputs, self.kind, self.index, self.image)
 

@@ -64,7 +64,7 @@ class FGAesQData(L.LightningDataModule):
         nw = self.cfg.data.num_workers
         return {"num_workers": nw, "persistent_workers": nw > 0, "pin_memory": torch.cuda.is_available()}
 
-    def train_dataloader(self) -> torch.utils.data.DataLoader:  # noqa: D102
+    def train_dataloader(self) -> torch.utils.data.DataLoader:
         rank, world = self._rank_world()
         sampler = ScheduleSampler(len(self.train_coarse), [len(s.images) for s in self.train_fine], self.schedule,
                                   rank=rank, world_size=world)
@@ -86,7 +86,7 @@ class FGAesQData(L.LightningDataModule):
         return torch.utils.data.DataLoader(items, batch_sampler=sampler, collate_fn=TrainCollate(self.builder),
                                            generator=gen, **self._loader_kw())
 
-    def val_dataloader(self) -> list[torch.utils.data.DataLoader]:  # noqa: D102
+    def val_dataloader(self) -> list[torch.utils.data.DataLoader]:
         rank, world = self._rank_world()
         d = self.cfg.data
         loaders = []
@@ -102,11 +102,11 @@ class FGAesQData(L.LightningDataModule):
         return loaders
 
     # resume: where in the epoch plan the run stopped
-    def state_dict(self) -> dict:  # noqa: D102
+    def state_dict(self) -> dict:
         t = self.trainer
         if t is None:
             return {}
         return {"epoch": t.current_epoch, "steps": t.fit_loop.epoch_loop.batch_progress.current.processed}
 
-    def load_state_dict(self, state: dict) -> None:  # noqa: D102
+    def load_state_dict(self, state: dict) -> None:
         self._resume = state or None
