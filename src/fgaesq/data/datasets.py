@@ -24,12 +24,14 @@ from fgaesq.data.schedule import Key
 
 @dataclass
 class CoarseItem:
+    """One coarse sample and its 10-bin target."""
     sample: Any
     target: np.ndarray
 
 
 @dataclass
 class FineItem:
+    """The samples of one series (or part) with its order and annotated pairs."""
     samples: list[Any]
     order: list[int]  # ground-truth order over local indices, best first (ties broken at random)
     pairs: list[tuple[int, int, float, str | None]]  # local a, b, p = P(a ≻ b), text; p = 0.5 left out
@@ -45,6 +47,7 @@ class CoarseBatch:
     target: torch.Tensor
 
     def to(self, device, dtype=None) -> CoarseBatch:
+        """Move the batch to `device`."""
         return CoarseBatch(_to(self.inputs, device), self.target.to(device))
 
 
@@ -62,6 +65,7 @@ class FineBatch:
     series_ids: list[str]
 
     def to(self, device, dtype=None) -> FineBatch:
+        """Move the batch to `device`."""
         return FineBatch(
             _to(self.inputs, device), [o.to(device) for o in self.orders], self.pair_a.to(device),
             self.pair_b.to(device), self.pair_p.to(device), self.texts, self.series, self.series_ids,

@@ -28,6 +28,7 @@ class ValBatch:
     image: torch.Tensor  # (B,) image index within the series (fine); -1 for coarse
 
     def to(self, device, dtype=None) -> ValBatch:
+        """Move the batch to `device`."""
         inputs = self.inputs.to(device) if hasattr(self.inputs, "to") else self.inputs
         return ValBatch(inputs, self.kind, self.index, self.image)
 

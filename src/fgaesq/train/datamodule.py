@@ -65,6 +65,7 @@ class FGAesQData(L.LightningDataModule):
         return {"num_workers": nw, "persistent_workers": nw > 0, "pin_memory": torch.cuda.is_available()}
 
     def train_dataloader(self) -> torch.utils.data.DataLoader:
+        """The schedule-driven training loader of the current epoch (this rank's batches)."""
         rank, world = self._rank_world()
         sampler = ScheduleSampler(len(self.train_coarse), [len(s.images) for s in self.train_fine], self.schedule,
                                   rank=rank, world_size=world)
@@ -87,6 +88,7 @@ class FGAesQData(L.LightningDataModule):
                                            generator=gen, **self._loader_kw())
 
     def val_dataloader(self) -> list[torch.utils.data.DataLoader]:
+        """Fine (pairwise) and coarse validation loaders, sharded over ranks."""
         rank, world = self._rank_world()
         d = self.cfg.data
         loaders = []
@@ -103,10 +105,12 @@ class FGAesQData(L.LightningDataModule):
 
     # resume: where in the epoch plan the run stopped
     def state_dict(self) -> dict:
+        """Where the run is in the epoch plan (saved in checkpoints)."""
         t = self.trainer
         if t is None:
             return {}
         return {"epoch": t.current_epoch, "steps": t.fit_loop.epoch_loop.batch_progress.current.processed}
 
     def load_state_dict(self, state: dict) -> None:
+        """Remember the saved position; the next train loader skips what was done."""
         self._resume = state or None

@@ -49,11 +49,13 @@ class FGAesQModule(L.LightningModule):
         return self._text_holder[0]
 
     def on_fit_start(self) -> None:
+        """Move the frozen text tower to the training device."""
         if self.text is not None:
             self.text.to(self.device)
 
     # ------------------------------------------------------------------ training
     def forward(self, inputs: Any):
+        """Model output for a batch of inputs."""
         return self.model(inputs)
 
     def training_step(self, batch: CoarseBatch | FineBatch, batch_idx: int) -> torch.Tensor:
@@ -95,17 +97,20 @@ class FGAesQModule(L.LightningModule):
         return loss
 
     def configure_optimizers(self):
+        """AdamW over the trainable parameters (constant learning rate)."""
         params = [p for p in self.model.parameters() if p.requires_grad]
         return torch.optim.AdamW(params, lr=self.cfg.optim.lr, weight_decay=self.cfg.optim.weight_decay)
 
     # ------------------------------------------------------------------ exact resume: RNG states
     def on_save_checkpoint(self, checkpoint: dict) -> None:
+        """Store the RNG states and the run config (exact resume)."""
         checkpoint["fgaesq_rng"] = {"torch": torch.get_rng_state()}
         if torch.cuda.is_available():
             checkpoint["fgaesq_rng"]["cuda"] = torch.cuda.get_rng_state_all()
         checkpoint["fgaesq_config"] = self.cfg.to_dict()
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
+        """Restore the RNG states saved with the checkpoint."""
         rng = checkpoint.get("fgaesq_rng") or {}
         if "torch" in rng:
             torch.set_rng_state(rng["torch"])
@@ -114,12 +119,14 @@ class FGAesQModule(L.LightningModule):
 
     # ------------------------------------------------------------------ validation
     def validation_step(self, batch: ValBatch, batch_idx: int, dataloader_idx: int = 0) -> None:
+        """Score one validation batch; metrics are computed at epoch end."""
         out = self.model(batch.inputs)
         self._val[batch.kind].append(
             (batch.index.cpu().numpy(), batch.image.cpu().numpy(), out.score.float().cpu().numpy())
         )
 
     def on_validation_epoch_start(self) -> None:
+        """Reset the collected validation scores."""
         self._val = {"f": [], "c": []}
 
     def _gathered(self, kind: str) -> list:
@@ -131,6 +138,7 @@ class FGAesQModule(L.LightningModule):
         return rows
 
     def on_validation_epoch_end(self) -> None:
+        """Gather scores from all ranks and log the paper's metrics and `val/select`."""
         dm = self.trainer.datamodule
         metrics: dict[str, float] = {}
         if dm is not None and dm.val_fine:
