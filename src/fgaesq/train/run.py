@@ -131,6 +131,26 @@ def make_trainer(cfg: TrainConfig, *, callbacks: list | None = None, monitor: st
     return L.Trainer(**kw)
 
 
+def _announce(cfg: TrainConfig, model: torch.nn.Module, data: Any, text: Any) -> None:
+    """One summary line of what is about to be trained (rank zero only)."""
+    import os
+
+    if int(os.environ.get("LOCAL_RANK", "0")) or int(os.environ.get("NODE_RANK", "0")):
+        return
+    n_img = sum(len(s.images) for s in data.train_fine)
+    if text is not None:
+        why = f"on (λ={cfg.loss.align_weight}, {text.source})"
+    else:
+        why = "off (λ=0)" if not cfg.loss.align_weight else "off (no comparative texts in the data)"
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False).print(
+        f"fgaesq train: {cfg.model.model} from {getattr(model, 'source', cfg.model.init)}; fine "
+        f"{len(data.train_fine)} series / {n_img} images, coarse {len(data.train_coarse)} images; CTAlign {why}; "
+        f"out {cfg.trainer.out_dir}", markup=False, soft_wrap=True,
+    )
+
+
 def train(cfg: TrainConfig, *, callbacks: list | None = None, **trainer_kw: Any) -> dict[str, Any]:
     """Run a training job; returns paths (best/last checkpoints, exported model) and the final metrics."""
     import lightning as L
@@ -147,6 +167,7 @@ def train(cfg: TrainConfig, *, callbacks: list | None = None, **trainer_kw: Any)
     if cfg.loss.align_weight and data.has_texts:
         text = TextTower(cfg.loss.text_tower, int(getattr(model, "embed_dim", 512)))
     module = FGAesQModule(model, cfg, text)
+    _announce(cfg, model, data, text)
     has_val = bool(data.val_fine or data.val_coarse)
     extra = dict(trainer_kw)
     if not has_val:
