@@ -79,7 +79,7 @@ def read_series_jsonl(path: str | Path) -> list[Series]:
 
 
 def read_scores_csv(path: str | Path) -> list[tuple[Path, float]]:
-    """Parse a coarse CSV with columns ``image,score`` (or ``image,mos``); paths relative to the file."""
+    """Parse a coarse CSV with columns ``image,score`` (or ``image,mos``); paths relative to the file or its images/."""
     path = Path(path)
     rows: list[tuple[Path, float]] = []
     with path.open(encoding="utf-8", newline="") as fh:
@@ -88,10 +88,12 @@ def read_scores_csv(path: str | Path) -> list[tuple[Path, float]]:
         col = "score" if "score" in fields else "mos" if "mos" in fields else None
         if "image" not in fields or col is None:
             raise DataError(f"{path}: needs a header with 'image' and 'score' (or 'mos') columns")
-        base = path.parent / "images" if (path.parent / "images").is_dir() else path.parent
         for lineno, row in enumerate(reader, 2):
+            image = path.parent / row["image"]
+            if not image.exists() and (path.parent / "images" / row["image"]).exists():
+                image = path.parent / "images" / row["image"]  # the CLIVE layout: labels.csv beside images/
             try:
-                rows.append((base / row["image"], float(row[col])))
+                rows.append((image, float(row[col])))
             except (TypeError, ValueError):
                 raise DataError(f"{path}:{lineno}: '{col}' must be a number") from None
     return rows
