@@ -41,6 +41,7 @@ class DataSection:
     fine_per_coarse: int = _f(1, "stage 2: fine batches per group")
     coarse_per_fine: int = _f(1, "stage 2: coarse batches per group (0 = fine only)")
     flip: bool = _f(False, "random horizontal flip (the same for both images of a pair)")
+    rotate: bool = _f(False, "random 90/180/270° rotation, p = 0.5 (same for both images of a pair; changes composition)")
     num_workers: int = _f(4, "DataLoader worker processes (decode + tokenize)")
     val_batch: int = _f(64, "images per validation batch")
     val_all_pairs_max: int = _f(8, "validation scores all pairs of series up to this size, annotated pairs beyond")

@@ -81,6 +81,7 @@ class FGAesQData(L.LightningDataModule):
         self.sampler = sampler
         d = self.cfg.data
         items = TrainItems(self.train_coarse, self.train_fine, self.builder, seed=self.cfg.trainer.seed, flip=d.flip,
+                           rotate=d.rotate,
                            max_series_images=d.max_series_images, max_size=d.max_size or None)
         # own generator: creating the loader's iterator must not draw from the global torch RNG (exact resume)
         gen = torch.Generator().manual_seed(self.cfg.trainer.seed * 1000 + sampler.epoch)
