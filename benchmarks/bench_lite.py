@@ -1,0 +1,55 @@
+"""CPU milliseconds per image for fgaesq-lite on a 500×500 and a 12 MP JPEG (decode + views + forward).
+
+``python benchmarks/bench_lite.py [--threads 1] [--repeat 5]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+
+def _photo(size: tuple[int, int], path: Path) -> Path:
+    import skimage.data
+
+    img = Image.fromarray(skimage.data.astronaut()).resize(size, Image.Resampling.BICUBIC)
+    img.save(path, quality=92)
+    return path
+
+
+def main() -> None:
+    """Time single-mode and pair-mode scoring."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    from fgaesq.model.lite import load_default_scorer
+
+    t0 = time.perf_counter()
+    scorer = load_default_scorer()
+    print(f"load shipped fgaesq-lite: {1000 * (time.perf_counter() - t0):.0f} ms; torch threads: {args.threads}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, size in (("500x500", (500, 500)), ("12 MP (4000x3000)", (4000, 3000))):
+            p = _photo(size, Path(tmp) / f"{size[0]}.jpg")
+            scorer.score([p])  # warm-up
+            single, pair = [], []
+            for _ in range(args.repeat):
+                t = time.perf_counter()
+                scorer.score([p])
+                single.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                scorer.score_pairs([(p, p, "bench")])
+                pair.append((time.perf_counter() - t) / 2)
+            print(f"{label:>18}: single mode {1000 * np.median(single):7.1f} ms/image, "
+                  f"pair mode {1000 * np.median(pair):7.1f} ms/image (median of {args.repeat})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

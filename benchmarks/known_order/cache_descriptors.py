@@ -1,0 +1,54 @@
+"""Precompute fgaesq-lite descriptors (frozen backbone) for CLIVE and the known-order benchmark.
+
+``python -m benchmarks.known_order.cache_descriptors --data benchmarks/known_order/data [--pairs test]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from itertools import permutations
+from pathlib import Path
+
+import torch
+
+from fgaesq.model.lite import LiteInputs
+from fgaesq.paths import shared_dir
+
+
+def main() -> None:
+    """Fill the descriptor cache under DATA/cache."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", type=Path, default=Path("benchmarks/known_order/data"))
+    ap.add_argument(
+        "--pairs", nargs="*", default=[], help="splits whose ordered pairs get pair-mode descriptors"
+    )
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--shard", default="0/1", help="k/n: this process handles items k, k+n, ...")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    inputs = LiteInputs(cache_dir=args.data / "cache")
+    items: list = []
+    clive = shared_dir() / "data" / "clive"
+    with (clive / "labels.csv").open(newline="") as fh:
+        items += [(clive / "images" / r["image"], None) for r in csv.DictReader(fh)]
+    for split in ("train", "val", "test"):
+        for line in (args.data / split / "series.jsonl").read_text().splitlines():
+            rec = json.loads(line)
+            paths = [args.data / split / p for p in rec["images"]]
+            items += [(p, None) for p in paths]
+            if split in args.pairs:
+                items += [(a, b) for a, b in permutations(paths, 2)]
+    k, n = (int(x) for x in args.shard.split("/"))
+    items = items[k::n]
+    t0 = time.time()
+    for s in range(0, len(items), 64):
+        inputs.describe_many(items[s : s + 64])
+        done = min(s + 64, len(items))
+        print(f"{done}/{len(items)} descriptors, {time.time() - t0:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""Train fgaesq-lite and its ablations with the project's training pipeline (`fgaesq.train`, Lightning).
+
+``python -m benchmarks.known_order.train_lite --data benchmarks/known_order/data``
+
+- coarse branch: CLIVE human scores (MOS 0–100 → 10-bin Gaussian by fgaesq.data's CLIVE rule), EMD; 20 % of the
+  CLIVE images held out by image (seed 0) for validation; CLIVE photos that are sources of benchmark val/test
+  series are also kept out of training;
+- fine branch: the benchmark's train series, RankReg (ListMLE over each series in ground-truth order);
+- schedule, optimiser, validation (paper metrics on the val series) and best-model selection: `fgaesq train`,
+  with the run config benchmarks/known_order/lite_run.yaml;
+- the backbone is frozen, so its descriptors are cached (FGAESQ_LITE_CACHE = DATA/cache) and only the
+  projection + head train: a few minutes on a laptop CPU.
+
+Variants: ``full`` (EMD + RankReg, shipped), ``no-rankreg`` (same run with --no-listmle), ``untrained`` (random
+head, standardisation from the training descriptors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fgaesq.model.lite import WEIGHTS_DIR, FGAesQLite, LiteInputs, create_lite
+from fgaesq.paths import shared_dir
+
+SEED = 0
+CLIVE_VAL_SHARE = 0.2
+CONFIG = Path(__file__).with_name("lite_run.yaml")
+
+
+def clive_split(data: Path) -> tuple[list[dict], list[dict]]:
+    """CLIVE label rows split 80/20 by image (seed 0); benchmark val/test source photos left out of train."""
+    with (shared_dir() / "data" / "clive" / "labels.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    perm = np.random.default_rng(SEED).permutation(len(rows))
+    val_idx = set(perm[: int(round(CLIVE_VAL_SHARE * len(rows)))].tolist())
+    manifest = json.loads((data / "manifest.json").read_text())
+    held = {s["id"].split("/", 1)[1] for s in manifest["sources"] if s["origin"] == "clive" and s["split"] != "train"}
+    train = [r for i, r in enumerate(rows) if i not in val_idx and r["image"] not in held]
+    val = [r for i, r in enumerate(rows) if i in val_idx]
+    return train, val
+
+
+def write_clive_csvs(data: Path) -> dict:
+    """DATA/clive_train.csv and DATA/clive_val.csv (image,mos,mos_std)."""
+    train, val = clive_split(data)
+    for name, rows in (("clive_train.csv", train), ("clive_val.csv", val)):
+        with (data / name).open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=["image", "mos", "mos_std"])
+            w.writeheader()
+            w.writerows(rows)
+    return {"clive_train": len(train), "clive_val": len(val)}
+
+
+def run_variant(variant: str, data: Path, epochs: int | None) -> Path:
+    """One `fgaesq train` run; returns the exported best model."""
+    from fgaesq.train.config import load_config
+    from fgaesq.train.run import train
+
+    cfg = load_config(CONFIG)
+    cfg.loss.listmle = variant == "full"
+    cfg.trainer.out_dir = str(data / "runs" / variant)
+    if epochs:
+        cfg.trainer.epochs = epochs
+    if data != Path("benchmarks/known_order/data"):
+        cfg.data.coarse_train, cfg.data.coarse_val = str(data / "clive_train.csv"), str(data / "clive_val.csv")
+        cfg.data.fine_train, cfg.data.fine_val = [str(data / "train/series.jsonl")], [str(data / "val/series.jsonl")]
+    cfg.data.coarse_images = str(shared_dir() / "data" / "clive" / "images")
+    if (data / "runs" / variant).exists():
+        shutil.rmtree(data / "runs" / variant)
+    result = train(cfg)
+    print(variant, {k: round(v, 4) for k, v in result["metrics"].items() if k.startswith("val/") and k.count("/") == 1})
+    return Path(result["exported"])
+
+
+def untrained(data: Path) -> FGAesQLite:
+    """Random projection + head (seed 0) standardised on the training descriptors: the no-training baseline."""
+    inputs = LiteInputs(cache_dir=data / "cache")
+    clive = shared_dir() / "data" / "clive" / "images"
+    train, _ = clive_split(data)
+    paths = [clive / r["image"] for r in train]
+    for line in (data / "train" / "series.jsonl").read_text().splitlines():
+        paths += [data / "train" / p for p in json.loads(line)["images"]]
+    torch.manual_seed(SEED)
+    model = create_lite()
+    model.set_normalisation(inputs.describe_many([(p, None) for p in paths]))
+    return model.eval()
+
+
+def main() -> None:
+    """Train `full` and `no-rankreg`, build `untrained`; ship `full` into the package."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=Path("benchmarks/known_order/data"))
+    ap.add_argument("--epochs", type=int, default=None, help="override the config's epochs")
+    ap.add_argument("--variants", nargs="*", default=["full", "no-rankreg", "untrained"])
+    ap.add_argument("--no-ship", action="store_true", help="do not write the shipped weights into the package")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    os.environ["FGAESQ_LITE_CACHE"] = str(args.data / "cache")
+    counts = write_clive_csvs(args.data)
+    print(json.dumps(counts))
+    models = args.data / "models"
+    models.mkdir(exist_ok=True)
+    for variant in args.variants:
+        t0 = time.time()
+        out = models / f"fgaesq-lite-{variant}.safetensors"
+        if variant == "untrained":
+            model = untrained(args.data)
+        else:
+            model = FGAesQLite.from_pretrained(run_variant(variant, args.data, args.epochs))
+        model.config.extra = {
+            "variant": variant,
+            "trained_with": "fgaesq train (Lightning) with benchmarks/known_order/lite_run.yaml"
+            if variant != "untrained"
+            else "not trained (random head, seed 0)",
+            "data": counts,
+            "seconds": round(time.time() - t0, 1),
+        }
+        model.save_pretrained(out)
+        if variant == "full" and not args.no_ship:
+            model.save_pretrained(WEIGHTS_DIR / "fgaesq-lite.safetensors")
+        print(f"{variant}: wrote {out} ({time.time() - t0:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Print the fgaesq-lite results table: known-order test split + CLIVE validation, beside the ablations.
+
+``python -m benchmarks.lite_table --data benchmarks/known_order/data [--markdown]``
+
+Rows: the shipped fgaesq-lite in single mode and in pair mode (DiffToken-like crops where the pair differs
+most), the no-RankReg ablation (EMD on CLIVE only) and the untrained head (random projection + head on the same
+frozen backbone). The known-order benchmark measures ordering by construction (graded degradations of real
+photos), not human taste. Descriptors come from the frozen backbone through the LiteInputs cache, i.e. exactly
+what the Scorer computes; metrics come from fgaesq.evaluate's runner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from fgaesq.evaluate.metrics import coarse_metrics
+from fgaesq.evaluate.runner import evaluate_fine
+from fgaesq.evaluate.series import read_series_jsonl
+from fgaesq.evaluate.table import markdown_table2, table2
+from fgaesq.model.lite import DEFAULT_WEIGHTS, FGAesQLite, LiteInputs
+from fgaesq.paths import shared_dir
+
+
+class CachedScorer:
+    """A Scorer over cached frozen-backbone descriptors (same numbers as LiteScorer, computed once)."""
+
+    def __init__(self, model: FGAesQLite, inputs: LiteInputs, name: str) -> None:
+        self.model, self.inputs, self.name = model.eval(), inputs, name
+
+    @torch.no_grad()
+    def score(self, images) -> np.ndarray:
+        d = self.inputs.describe_many([(p, None) for p in images])
+        return self.model.forward_desc(d).score.double().numpy()
+
+    @torch.no_grad()
+    def score_pairs(self, pairs) -> np.ndarray:
+        items = [x for a, b, _ in pairs for x in ((a, b), (b, a))]
+        d = self.inputs.describe_many(items)
+        return self.model.forward_desc(d).score.double().numpy().reshape(-1, 2)
+
+
+def clive_val(data: Path) -> tuple[list[Path], list[float]]:
+    """The CLIVE images held out for validation (20 % by image, seed 0 — as train_lite)."""
+    from benchmarks.known_order.train_lite import clive_split
+
+    _, val = clive_split(data)
+    root = shared_dir() / "data" / "clive" / "images"
+    return [root / r["image"] for r in val], [float(r["mos"]) for r in val]
+
+
+def main() -> None:
+    """Evaluate and print the table (and write DATA/lite_table.json)."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=Path("benchmarks/known_order/data"))
+    ap.add_argument("--split", default="test")
+    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--no-pair", action="store_true", help="skip the pair-mode row (slow the first time)")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    inputs = LiteInputs(cache_dir=args.data / "cache")
+    series = read_series_jsonl(args.data / args.split / "series.jsonl")
+    pooled = [type(s)(s.series, "all", s.names, s.paths, s.pairs) for s in series]
+    cv_paths, cv_mos = clive_val(args.data)
+    models = {"fgaesq-lite": FGAesQLite.from_pretrained(DEFAULT_WEIGHTS)}
+    for variant, label in (("no-rankreg", "w/o RankReg"), ("untrained", "untrained head")):
+        models[label] = FGAesQLite.from_pretrained(args.data / "models" / f"fgaesq-lite-{variant}.safetensors")
+    rows, overall, coarse = {}, {}, {}
+    runs = [("fgaesq-lite (single)", "fgaesq-lite", "single")]
+    if not args.no_pair:
+        runs.append(("fgaesq-lite (pair)", "fgaesq-lite", "pair"))
+    runs += [("w/o RankReg (single)", "w/o RankReg", "single"), ("untrained head (single)", "untrained head", "single")]
+    for row, key, mode in runs:
+        scorer = CachedScorer(models[key], inputs, row)
+        rows[row], _ = evaluate_fine(scorer, series, mode)
+        overall[row] = evaluate_fine(scorer, pooled, mode)[0]["per_category"]["all"]
+        coarse[row] = coarse_metrics(scorer.score(cv_paths), cv_mos)
+    console = Console(width=200)
+    title = f"known-order benchmark, {args.split} split ({len(series)} series) — ordering by construction, not taste"
+    for t in table2(rows, title=title):
+        console.print(t)
+    summary = Table(title="overall (all categories pooled) and CLIVE validation (human MOS)")
+    for col in ("Model", "pair Acc", "pair F1", "s-Acc", "s-SRCC", "CLIVE-val SRCC", "CLIVE-val PLCC"):
+        summary.add_column(col, justify="right" if col != "Model" else "left")
+    for row in rows:
+        o, c = overall[row], coarse[row]
+        summary.add_row(row, *(f"{o[k]:.3f}" for k in ("acc", "f1", "s_acc", "s_srcc")), f"{c['srcc']:.3f}", f"{c['plcc']:.3f}")
+    console.print(summary)
+    if args.markdown:
+        print(markdown_table2(rows))
+        print("\n| Model | pair Acc | pair F1 | s-Acc | s-SRCC | CLIVE-val SRCC | CLIVE-val PLCC |\n|---|---|---|---|---|---|---|")
+        for row in rows:
+            o, c = overall[row], coarse[row]
+            print(f"| {row} | " + " | ".join(f"{o[k]:.3f}" for k in ("acc", "f1", "s_acc", "s_srcc")) + f" | {c['srcc']:.3f} | {c['plcc']:.3f} |")
+    (args.data / "lite_table.json").write_text(
+        json.dumps({"per_category": rows, "overall": overall, "clive_val": coarse}, indent=1) + "\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

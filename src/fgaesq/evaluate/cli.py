@@ -1,0 +1,115 @@
+"""`fgaesq eval`: score a labelled set and print the paper's metrics (Table 2 layout), optionally as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from fgaesq.evaluate.runner import MODES
+
+
+def resolve_eval_scorer(weights: str | None, device: str = "cpu"):
+    """fgaesq-lite for no weights / 'fgaesq-lite' / a lite .safetensors; otherwise fgaesq.rank's resolver."""
+    from fgaesq.model.lite import ARCH, load_default_scorer, load_scorer
+
+    if weights in (None, ARCH):
+        return load_default_scorer(device=device)
+    path = Path(weights).expanduser()
+    cfg = path.with_suffix(".json")
+    if path.suffix == ".safetensors" and cfg.is_file() and json.loads(cfg.read_text()).get("arch") == ARCH:
+        return load_scorer(path, device=device)
+    try:
+        from fgaesq.rank.weights import resolve_scorer
+    except ImportError:
+        raise typer.BadParameter(
+            f"{weights}: not fgaesq-lite weights, and this copy of fgaesq has no ViT scorer"
+        ) from None
+    return resolve_scorer(weights, device)
+
+
+def eval_cmd(
+    data: Path = typer.Option(
+        ..., "--data", help="series JSONL (fine metrics) or CSV image,score|mos (SRCC/PLCC)"
+    ),
+    weights: str = typer.Option(
+        None, "--weights", help="weights path or name; default: the built-in fgaesq-lite"
+    ),
+    out: Path = typer.Option(
+        None, "--out", help="write all metrics (and per-series scores) to this JSON file"
+    ),
+    mode: str = typer.Option(
+        "pair", "--mode", help="pair: each image scored against its partners; single: no reference"
+    ),
+    device: str = typer.Option("cpu", "--device", help="cpu | cuda | mps"),
+    name: str = typer.Option(None, "--name", help="row label in the table (default: the model's name)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
+) -> None:
+    """Evaluate a model: pair Acc/F1, s-Acc, s-SRCC per category (+ Pair/Series), or SRCC/PLCC on a CSV."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from fgaesq.evaluate.runner import evaluate_coarse, evaluate_fine
+    from fgaesq.evaluate.series import DataError, read_series_jsonl
+    from fgaesq.evaluate.table import table2
+
+    console = Console()
+    if mode not in MODES:
+        console.print(f"[red]error:[/] --mode {mode}: choose one of {', '.join(MODES)}")
+        raise typer.Exit(2)
+    if not data.is_file():
+        console.print(
+            f"[red]error:[/] --data {data}: file not found; give a series .jsonl or a .csv of scores"
+        )
+        raise typer.Exit(2)
+    try:
+        scorer = resolve_eval_scorer(weights, device)
+    except (FileNotFoundError, ValueError) as e:
+        console.print(f"[red]error:[/] --weights {weights}: {e}")
+        raise typer.Exit(2) from None
+    label = name or scorer.name
+    if not quiet:
+        console.print(f"scoring with {scorer.name}")
+    try:
+        with Progress(console=console, disable=quiet, transient=True) as bar:
+            if data.suffix.lower() == ".csv":
+                from fgaesq.evaluate.series import read_scores_csv
+
+                task = bar.add_task("scoring images", total=len(read_scores_csv(data)))
+                result = {
+                    "model": label,
+                    "data": str(data),
+                    "coarse": evaluate_coarse(scorer, data, progress=lambda k: bar.advance(task, k)),
+                }
+                console.print(
+                    f"{label}: SRCC {result['coarse']['srcc']:.3f}  PLCC {result['coarse']['plcc']:.3f}  (n = {result['coarse']['n']})"
+                )
+            else:
+                series = read_series_jsonl(data)
+                task = bar.add_task("scoring series", total=len(series))
+                metrics, scored = evaluate_fine(scorer, series, mode, progress=lambda k: bar.advance(task, k))
+                result = {
+                    "model": label,
+                    "data": str(data),
+                    "mode": mode,
+                    **metrics,
+                    "series": [
+                        {
+                            "series": s.series,
+                            "category": s.category,
+                            "images": list(s.images),
+                            "scores": list(s.scores),
+                        }
+                        for s in scored
+                    ],
+                }
+                for t in table2({label: metrics}, title=f"{data.name} ({mode} mode)"):
+                    console.print(t)
+    except (DataError, OSError) as e:
+        console.print(f"[red]error:[/] {e}")
+        raise typer.Exit(1) from None
+    if out:
+        out.write_text(json.dumps(result, indent=1) + "\n")
+        if not quiet:
+            console.print(f"wrote {out}")

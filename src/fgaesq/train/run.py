@@ -1,0 +1,193 @@
+"""Build everything from a `TrainConfig`, run Lightning's fit, export the best model."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from fgaesq.train.config import TrainConfig
+from fgaesq.train.inputs import input_builder_for
+
+log = logging.getLogger(__name__)
+
+
+def build_model(cfg: TrainConfig) -> torch.nn.Module:
+    """The model to train: from `model.factory`, or the registry name + `model.init` start weights."""
+    m = cfg.model
+    if m.factory:
+        mod, _, fn = m.factory.partition(":")
+        if not fn:
+            raise ValueError(f"model.factory {m.factory!r}: expected 'package.module:function'")
+        model = getattr(importlib.import_module(mod), fn)(name=m.model)
+        if m.init not in ("random", "openai") and hasattr(model, "load_weights"):
+            model.load_weights(m.init)
+    else:
+        from fgaesq.model import create_model, load_model, load_openai_visual
+
+        if m.init == "random":
+            model = create_model(m.model)
+        elif m.init == "openai" or m.init.startswith("openai:"):
+            model = create_model(m.model)
+            load_openai_visual(model, m.init.partition(":")[2] or None)
+        else:
+            model = load_model(m.init)
+    if m.compat is not None and hasattr(model, "compat"):
+        model.compat = m.compat
+    if m.grad_checkpointing and hasattr(model, "set_grad_checkpointing"):
+        model.set_grad_checkpointing(True)
+    freeze_unused(model)
+    return model.train()
+
+
+def freeze_unused(model: torch.nn.Module) -> list[str]:
+    """Freeze what the recipe does not train (method.md §9.3 item 24).
+
+    FGAesQ's positional table enters as tokenizer input, so no gradient reaches it: frozen. In compat mode the
+    scale embedding is frozen too, as in the authors' code (its lookup bypassed autograd there); new models
+    (compat off) train it.
+    """
+    names = []
+    visual = getattr(model, "visual", None)
+    pos = getattr(visual, "positional_embedding", None)
+    if isinstance(pos, torch.nn.Parameter) and hasattr(model, "pos_source"):
+        pos.requires_grad_(False)
+        names.append("visual.positional_embedding")
+    scale = getattr(model, "scale_embedding", None)
+    if isinstance(scale, torch.nn.Parameter) and bool(getattr(model, "compat", False)):
+        scale.requires_grad_(False)
+        names.append("scale_embedding")
+    if names:
+        log.info("fgaesq train: frozen %s", ", ".join(names))
+    return names
+
+
+def export_model(model: torch.nn.Module, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
+    """Save `model` as PATH.safetensors + PATH.json: `model.save_pretrained` if it has one, else fgaesq.model's."""
+    path = Path(path)
+    save = getattr(model, "save_pretrained", None)
+    if callable(save):
+        return Path(save(path.with_suffix(".safetensors")) or path.with_suffix(".safetensors"))
+    from fgaesq.model import save_checkpoint
+
+    return save_checkpoint(model, path.with_suffix(".safetensors"), metadata=metadata)
+
+
+def _precision(cfg: TrainConfig, accelerator: str) -> str:
+    if cfg.trainer.precision:
+        return cfg.trainer.precision
+    gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+    return "bf16-mixed" if gpu else "32-true"
+
+
+def _devices(spec: str) -> Any:
+    if spec == "auto":
+        return "auto"
+    if "," in spec:
+        return [int(x) for x in spec.split(",") if x.strip()]
+    return int(spec)
+
+
+def make_trainer(cfg: TrainConfig, *, callbacks: list | None = None, monitor: str | None = "val/select", **extra: Any):
+    """The Lightning Trainer of a run: checkpoints (best + last), CSV + TensorBoard logs, progress bars."""
+    import lightning as L
+    from lightning.pytorch.callbacks import ModelCheckpoint
+    from lightning.pytorch.loggers import CSVLogger
+
+    t = cfg.trainer
+    out = Path(t.out_dir)
+    loggers = [CSVLogger(out, name="logs", version="")]
+    try:
+        from lightning.pytorch.loggers import TensorBoardLogger
+
+        loggers.append(TensorBoardLogger(out, name="tensorboard", version=""))
+    except (ImportError, ModuleNotFoundError):  # tensorboard not installed: CSV only
+        log.warning("tensorboard not installed: CSV logs only")
+    ckpts = [ModelCheckpoint(dirpath=out / "checkpoints", filename="best-{epoch}-{step}", monitor=monitor, mode="max",
+                             save_last=True, save_top_k=1 if monitor else 0)]
+    if t.ckpt_every_steps:
+        ckpts.append(ModelCheckpoint(dirpath=out / "checkpoints", filename="step-{step}", every_n_train_steps=t.ckpt_every_steps,
+                                     save_top_k=-1, save_last=True))
+    kw: dict[str, Any] = dict(
+        max_epochs=t.epochs, max_steps=t.max_steps, accelerator=t.accelerator, devices=_devices(t.devices),
+        num_nodes=t.num_nodes, strategy=t.strategy, precision=_precision(cfg, t.accelerator),
+        default_root_dir=out, logger=loggers, log_every_n_steps=t.log_every,
+        check_val_every_n_epoch=t.val_every, enable_progress_bar=t.progress, use_distributed_sampler=False,
+        num_sanity_val_steps=0, reload_dataloaders_every_n_epochs=1, gradient_clip_val=cfg.optim.grad_clip,
+        deterministic=t.deterministic,
+    )
+    kw.update(extra)
+    if kw.get("enable_checkpointing") is False:
+        ckpts = []
+    bars = []
+    if t.progress:
+        from lightning.pytorch.callbacks import RichProgressBar
+
+        bars.append(RichProgressBar())
+    kw["callbacks"] = ckpts + bars + (callbacks or [])
+    return L.Trainer(**kw)
+
+
+def _announce(cfg: TrainConfig, model: torch.nn.Module, data: Any, text: Any) -> None:
+    """One summary line of what is about to be trained (rank zero only)."""
+    import os
+
+    if int(os.environ.get("LOCAL_RANK", "0")) or int(os.environ.get("NODE_RANK", "0")):
+        return
+    n_img = sum(len(s.images) for s in data.train_fine)
+    if text is not None:
+        why = f"on (λ={cfg.loss.align_weight}, {text.source})"
+    else:
+        why = "off (λ=0)" if not cfg.loss.align_weight else "off (no comparative texts in the data)"
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False).print(
+        f"fgaesq train: {cfg.model.model} from {getattr(model, 'source', cfg.model.init)}; fine "
+        f"{len(data.train_fine)} series / {n_img} images, coarse {len(data.train_coarse)} images; CTAlign {why}; "
+        f"out {cfg.trainer.out_dir}", markup=False, soft_wrap=True,
+    )
+
+
+def train(cfg: TrainConfig, *, callbacks: list | None = None, **trainer_kw: Any) -> dict[str, Any]:
+    """Run a training job; returns paths (best/last checkpoints, exported model) and the final metrics."""
+    import lightning as L
+
+    from fgaesq.train.datamodule import FGAesQData
+    from fgaesq.train.module import FGAesQModule
+    from fgaesq.train.text import TextTower
+
+    L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
+    model = build_model(cfg)
+    builder = input_builder_for(model, seq_len=cfg.model.seq_len) if not hasattr(model, "make_input_builder") else input_builder_for(model)
+    data = FGAesQData(cfg, builder)
+    text = None
+    if cfg.loss.align_weight and data.has_texts:
+        text = TextTower(cfg.loss.text_tower, int(getattr(model, "embed_dim", 512)))
+    module = FGAesQModule(model, cfg, text)
+    _announce(cfg, model, data, text)
+    has_val = bool(data.val_fine or data.val_coarse)
+    extra = dict(trainer_kw)
+    if not has_val:
+        extra.setdefault("limit_val_batches", 0)
+    trainer = make_trainer(cfg, callbacks=callbacks, monitor="val/select" if has_val else None, **extra)
+    ckpt = cfg.trainer.resume
+    if ckpt == "last":
+        ckpt = str(Path(cfg.trainer.out_dir) / "checkpoints" / "last.ckpt")
+    trainer.fit(module, datamodule=data, ckpt_path=ckpt)
+    result: dict[str, Any] = {"metrics": {k: float(v) for k, v in trainer.callback_metrics.items()}}
+    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+    result["best_checkpoint"] = best or None
+    result["last_checkpoint"] = str(Path(cfg.trainer.out_dir) / "checkpoints" / "last.ckpt")
+    if trainer.is_global_zero:
+        if best:
+            state = torch.load(best, map_location="cpu", weights_only=True)["state_dict"]
+            model.load_state_dict({k[len("model."):]: v for k, v in state.items() if k.startswith("model.")})
+        meta = {"trained_with": "fgaesq train", "best_checkpoint": best or None,
+                "val": {k: v for k, v in result["metrics"].items() if k.startswith("val/")}}
+        result["exported"] = str(export_model(model.cpu(), Path(cfg.trainer.out_dir) / "best", meta))
+    result["trainer"] = trainer
+    result["module"] = module
+    return result

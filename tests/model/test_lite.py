@@ -1,0 +1,118 @@
+"""fgaesq-lite: the shipped weights load, score real photos deterministically and order known-order series."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+import skimage.data
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+
+from fgaesq.evaluate.known_order import make_series, prepare_photo
+from fgaesq.evaluate.metrics import spearman
+from fgaesq.evaluate.series import read_series_jsonl
+from fgaesq.model.lite import (
+    DEFAULT_WEIGHTS,
+    WEIGHTS_DIR,
+    FGAesQLite,
+    LiteConfig,
+    LiteInputs,
+    imagenet_backbone,
+    load_default_scorer,
+    pair_boxes,
+    single_views,
+)
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return load_default_scorer()
+
+
+def test_shipped_weights_files_and_notices():
+    assert DEFAULT_WEIGHTS.is_file() and DEFAULT_WEIGHTS.stat().st_size <= 30 * 2**20
+    cfg = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
+    assert cfg["arch"] == "fgaesq-lite"
+    for name in ("LIVE-NOTICE.txt", "NOTICE-efficientnet-lite.txt", "README.md"):
+        assert (WEIGHTS_DIR / name).is_file(), name
+    assert "University of Texas" in (WEIGHTS_DIR / "LIVE-NOTICE.txt").read_text()
+
+
+def test_shipped_backbone_is_the_frozen_imagenet_efficientnet():
+    shipped = load_file(str(DEFAULT_WEIGHTS))
+    ref = imagenet_backbone(pretrained=True).state_dict()
+    for k, v in ref.items():
+        assert torch.equal(shipped[f"backbone.{k}"].float(), v.float()), k
+
+
+def test_scores_real_photos_deterministically(scorer, clive_dir):
+    photos = [clive_dir / "images" / n for n in ("10.png", "1000.jpg", "1001.jpg")]
+    a = scorer.score(photos)
+    b = load_default_scorer().score(list(reversed(photos)))[::-1]
+    assert a.shape == (3,) and np.all((a >= 1) & (a <= 10))
+    np.testing.assert_array_equal(a, b)
+    pil = Image.open(photos[1])
+    assert scorer.score([pil])[0] == a[1]  # a PIL image and its file give the same score
+    e = scorer.embed(photos[:2])
+    assert e.shape == (2, 512) and np.isfinite(e).all()
+
+
+def test_pair_mode_scores_both_images(scorer, clive_dir):
+    a, b = clive_dir / "images" / "1000.jpg", clive_dir / "images" / "1001.jpg"
+    out = scorer.score_pairs([(a, b, "x"), (b, a, "y")])
+    assert out.shape == (2, 2)
+    np.testing.assert_allclose(out[0], out[1][::-1], atol=1e-6)  # order of the pair does not matter
+
+
+def test_orders_known_order_series_from_real_photos(scorer, tmp_path):
+    """Photos never seen in training: the scikit-image photos of the benchmark's test split (chelsea, camera)."""
+    rhos, top1 = [], []
+    for name, family in (("chelsea", "defocus"), ("chelsea", "noise"), ("camera", "jpeg"), ("camera", "motion")):
+        photo = prepare_photo(getattr(skimage.data, name)())
+        rec = make_series(f"unit/{name}", photo, family, 7, tmp_path)
+        (tmp_path / "s.jsonl").write_text(json.dumps(rec) + "\n")
+        (s,) = read_series_jsonl(tmp_path / "s.jsonl")
+        scores = dict(zip(s.names, scorer.score(list(s.paths)), strict=True))
+        truth = [-rec["ranking"].index(n) for n in s.names]
+        rhos.append(spearman([scores[n] for n in s.names], truth))
+        top1.append(max(scores, key=scores.get) == rec["ranking"][0])
+    assert np.mean(rhos) >= 0.8, rhos
+    assert sum(top1) >= 3, top1
+
+
+def test_pair_boxes_find_the_changed_region():
+    base = prepare_photo(skimage.data.astronaut())
+    changed = base.copy()
+    changed[300:360, 380:440] = 255 - changed[300:360, 380:440]
+    (x, y), *_ = pair_boxes(Image.fromarray(base), Image.fromarray(changed), 224, 2)
+    assert x <= 380 and x + 224 >= 440 and y <= 300 and y + 224 >= 360
+    assert pair_boxes(Image.fromarray(base), Image.fromarray(base), 224, 2) == [(0, 0), (288, 288)]
+
+
+def test_inputs_builder_matches_the_model_and_pickles(clive_dir):
+    cfg = LiteConfig()
+    inputs = LiteInputs(cfg)
+    img = Image.open(clive_dir / "images" / "1000.jpg")
+    d = inputs.build(img, None, np.random.default_rng(0))
+    model = FGAesQLite(cfg)
+    direct = model.describe(single_views(img, cfg)[None])[0]
+    torch.testing.assert_close(d, direct)
+    assert inputs.collate([d, d]).shape == (2, cfg.desc_dim)
+    clone = pickle.loads(pickle.dumps(inputs))
+    assert clone._net is None and clone.config == cfg
+
+
+def test_save_load_roundtrip_and_refuses_foreign_config(tmp_path):
+    model = FGAesQLite(LiteConfig(), pretrained_backbone=False)
+    path = tmp_path / "m.safetensors"
+    model.save_pretrained(path, half=False)
+    again = FGAesQLite.from_pretrained(path)
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, again.state_dict()[k])
+    path.with_suffix(".json").write_text(json.dumps({"arch": "fgaesq-vit-b-16"}))
+    with pytest.raises(ValueError, match="fgaesq-lite"):
+        FGAesQLite.from_pretrained(path)
