@@ -24,6 +24,7 @@ from fgaesq.model.lite import (
     imagenet_backbone,
     load_default_scorer,
     pair_boxes,
+    single_boxes,
     single_views,
 )
 
@@ -56,7 +57,8 @@ def test_scores_real_photos_deterministically(scorer, clive_dir):
     assert a.shape == (3,) and np.all((a >= 1) & (a <= 10))
     np.testing.assert_array_equal(a, b)
     pil = Image.open(photos[1])
-    assert scorer.score([pil])[0] == a[1]  # a PIL image and its file give the same score
+    assert scorer.score([pil])[0] == scorer.score([photos[1]])[0]  # a PIL image and its file: the same score
+    np.testing.assert_allclose(scorer.score([photos[1]])[0], a[1], atol=1e-5)  # batch size: float noise only
     e = scorer.embed(photos[:2])
     assert e.shape == (2, 512) and np.isfinite(e).all()
 
@@ -90,7 +92,9 @@ def test_pair_boxes_find_the_changed_region():
     changed[300:360, 380:440] = 255 - changed[300:360, 380:440]
     (x, y), *_ = pair_boxes(Image.fromarray(base), Image.fromarray(changed), 224, 2)
     assert x <= 380 and x + 224 >= 440 and y <= 300 and y + 224 >= 360
-    assert pair_boxes(Image.fromarray(base), Image.fromarray(base), 224, 2) == [(0, 0), (288, 288)]
+    # identical images: no difference to follow, the single-mode windows (quadrant centres) are used
+    assert pair_boxes(Image.fromarray(base), Image.fromarray(base), 224, 2) == single_boxes(512, 512, 224, 2)
+    assert single_boxes(512, 512, 224, 2) == [(16, 16), (272, 272)]
 
 
 def test_inputs_builder_matches_the_model_and_pickles(clive_dir):
