@@ -71,10 +71,15 @@ def main() -> None:
     models = {"fgaesq-lite": FGAesQLite.from_pretrained(DEFAULT_WEIGHTS)}
     for variant, label in (("no-rankreg", "w/o RankReg"), ("untrained", "untrained head")):
         models[label] = FGAesQLite.from_pretrained(args.data / "models" / f"fgaesq-lite-{variant}.safetensors")
+    ref_path = args.data / "models" / "fgaesq-lite-full-ref.safetensors"
+    if ref_path.is_file():
+        models["fgaesq-lite+ref"] = FGAesQLite.from_pretrained(ref_path)
     rows, overall, coarse = {}, {}, {}
     runs = [("fgaesq-lite (single)", "fgaesq-lite", "single")]
     if not args.no_pair:
         runs.append(("fgaesq-lite (pair)", "fgaesq-lite", "pair"))
+    if "fgaesq-lite+ref" in models and not args.no_pair:
+        runs.append(("trained with reference (pair)", "fgaesq-lite+ref", "pair"))
     runs += [("w/o RankReg (single)", "w/o RankReg", "single"), ("untrained head (single)", "untrained head", "single")]
     for row, key, mode in runs:
         scorer = CachedScorer(models[key], inputs, row)
