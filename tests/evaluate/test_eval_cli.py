@@ -26,7 +26,9 @@ def test_eval_series_prints_table2_and_writes_json(tmp_path):
     data, recs = _series_file(tmp_path)
     out = tmp_path / "res.json"
     r = runner.invoke(
-        app, ["eval", "--data", str(data), "--mode", "single", "--out", str(out), "--quiet"], env={"COLUMNS": "200"}
+        app,
+        ["eval", "--data", str(data), "--mode", "single", "--out", str(out), "--quiet"],
+        env={"COLUMNS": "200"},
     )
     assert r.exit_code == 0, r.output
     for col in ("Acc", "F1", "s-Acc", "s-SRCC", "Pair", "Series", "noise", "defocus"):

@@ -21,6 +21,7 @@ from fgaesq.model.lite import (
     FGAesQLite,
     LiteConfig,
     LiteInputs,
+    LiteScorer,
     imagenet_backbone,
     load_default_scorer,
     pair_boxes,
@@ -68,12 +69,23 @@ def test_pair_mode_scores_both_images(scorer, clive_dir):
     out = scorer.score_pairs([(a, b, "x"), (b, a, "y")])
     assert out.shape == (2, 2)
     np.testing.assert_allclose(out[0], out[1][::-1], atol=1e-6)  # order of the pair does not matter
+    # the shipped model was trained on single-mode views: pair mode scores each image as in single mode
+    assert scorer.pair_crops is False
+    np.testing.assert_allclose(out[0], scorer.score([a, b]), atol=1e-5)
+    crops = LiteScorer(scorer.model, "crops", pair_crops=True).score_pairs([(a, b, "x"), (b, a, "y")])
+    np.testing.assert_allclose(crops[0], crops[1][::-1], atol=1e-6)
+    assert not np.allclose(crops[0], out[0], atol=1e-4)  # different windows, different scores
 
 
 def test_orders_known_order_series_from_real_photos(scorer, tmp_path):
     """Photos never seen in training: the scikit-image photos of the benchmark's test split (chelsea, camera)."""
     rhos, top1 = [], []
-    for name, family in (("chelsea", "defocus"), ("chelsea", "noise"), ("camera", "jpeg"), ("camera", "motion")):
+    for name, family in (
+        ("chelsea", "defocus"),
+        ("chelsea", "noise"),
+        ("camera", "jpeg"),
+        ("camera", "motion"),
+    ):
         photo = prepare_photo(getattr(skimage.data, name)())
         rec = make_series(f"unit/{name}", photo, family, 7, tmp_path)
         (tmp_path / "s.jsonl").write_text(json.dumps(rec) + "\n")

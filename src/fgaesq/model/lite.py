@@ -322,12 +322,20 @@ def pair_views(a: ImageRef, b: ImageRef, config: LiteConfig) -> tuple[torch.Tens
 
 
 class LiteScorer:
-    """fgaesq-lite as a Scorer: score (single mode), score_pairs (pair mode), embed (512-d features)."""
+    """fgaesq-lite as a Scorer: score (single mode), score_pairs (pair mode), embed (512-d features).
 
-    def __init__(self, model: FGAesQLite, name: str, batch_size: int = 8) -> None:
+    ``pair_crops`` (default: as the model was trained, ``config.train_reference``) chooses whether pair mode
+    takes the crops where the two images differ most; when False, pair mode scores each image as in single mode
+    (the shipped model was trained that way and measured best so: docs/fgaesq-lite.md).
+    """
+
+    def __init__(
+        self, model: FGAesQLite, name: str, batch_size: int = 8, pair_crops: bool | None = None
+    ) -> None:
         self.model = model.eval()
         self.name = name
         self.batch_size = batch_size
+        self.pair_crops = model.config.train_reference if pair_crops is None else pair_crops
         self.device = next(model.parameters()).device
 
     @torch.no_grad()
@@ -347,12 +355,15 @@ class LiteScorer:
         return self._run([single_views(im, self.model.config) for im in images]).score.cpu().double().numpy()
 
     def score_pairs(self, pairs: Sequence[tuple[ImageRef, ImageRef, str]]) -> np.ndarray:
-        """Pair-mode scores, shape (n, 2): each image viewed where it differs most from its partner."""
+        """Pair-mode scores, shape (n, 2): with ``pair_crops``, each image viewed where it differs from its partner."""
         if not pairs:
             return np.zeros((0, 2))
         views = []
+        cfg = self.model.config
         for a, b, _pair_id in pairs:
-            va, vb = pair_views(a, b, self.model.config)
+            va, vb = (
+                pair_views(a, b, cfg) if self.pair_crops else (single_views(a, cfg), single_views(b, cfg))
+            )
             views += [va, vb]
         return self._run(views).score.cpu().double().numpy().reshape(-1, 2)
 
