@@ -61,7 +61,18 @@ def test_scores_real_photos_deterministically(scorer, clive_dir):
     assert scorer.score([pil])[0] == scorer.score([photos[1]])[0]  # a PIL image and its file: the same score
     np.testing.assert_allclose(scorer.score([photos[1]])[0], a[1], atol=1e-5)  # batch size: float noise only
     e = scorer.embed(photos[:2])
-    assert e.shape == (2, 512) and np.isfinite(e).all()
+    assert e.shape == (2, 1280) and np.isfinite(e).all()
+
+
+def test_embed_is_about_content_not_defects(scorer, tmp_path):
+    from PIL import ImageFilter
+
+    cat, coffee = Image.fromarray(skimage.data.chelsea()), Image.fromarray(skimage.data.coffee())
+    blurred = cat.filter(ImageFilter.GaussianBlur(2))
+    e = scorer.embed([cat, blurred, coffee])
+    n = e / np.linalg.norm(e, axis=1, keepdims=True)
+    same, other = float(n[0] @ n[1]), float(n[0] @ n[2])
+    assert same > 0.7 and other < 0.4, (same, other)  # a burst stays together, another photo does not
 
 
 def test_pair_mode_scores_both_images(scorer, clive_dir):

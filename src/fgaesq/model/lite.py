@@ -322,7 +322,7 @@ def pair_views(a: ImageRef, b: ImageRef, config: LiteConfig) -> tuple[torch.Tens
 
 
 class LiteScorer:
-    """fgaesq-lite as a Scorer: score (single mode), score_pairs (pair mode), embed (512-d features).
+    """fgaesq-lite as a Scorer: score (single mode), score_pairs (pair mode), embed (content features).
 
     ``pair_crops`` (default: as the model was trained, ``config.train_reference``) chooses whether pair mode
     takes the crops where the two images differ most; when False, pair mode scores each image as in single mode
@@ -367,13 +367,17 @@ class LiteScorer:
             views += [va, vb]
         return self._run(views).score.cpu().double().numpy().reshape(-1, 2)
 
+    @torch.no_grad()
     def embed(self, images: Sequence[ImageRef]) -> np.ndarray:
-        """512-d features (single mode), shape (n, 512), for similarity grouping."""
-        if not images:
-            return np.zeros((0, self.model.config.feature_dim))
-        return (
-            self._run([single_views(im, self.model.config) for im in images]).features.cpu().double().numpy()
-        )
+        """Content features for similarity grouping, shape (n, 1280): the ImageNet backbone's pooled final map
+        of the global view (the quality-trained 512-d features would split a burst by its defects)."""
+        c = self.model.config
+        start = c.view_dim - 1280
+        out = []
+        for i in range(0, len(images), self.batch_size):
+            views = torch.stack([single_views(im, c) for im in images[i : i + self.batch_size]]).to(self.device)
+            out.append(self.model.describe(views)[:, start : c.view_dim])
+        return torch.cat(out).cpu().double().numpy() if out else np.zeros((0, 1280))
 
 
 def load_scorer(path: str | Path, *, device: str = "cpu", batch_size: int = 8) -> LiteScorer:
