@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import torch
-from photo_series import make_series
+from train_photo_series import make_series
 
 from fgaesq.data import read_fine
 from fgaesq.model import load_model

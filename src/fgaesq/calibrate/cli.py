@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer
@@ -42,9 +43,9 @@ def _guard_outputs(inputs: list[Path], outputs: list[Path | None]) -> None:
 
 
 def calibrate_cmd(
-    votes: list[Path] = typer.Argument(..., help="Votes file(s): CSV or JSONL, series,image_a,image_b,choice,annotator[,time]."),
-    out_path: Path = typer.Option(None, "--out", "-o", help="Series JSONL to write [default: <votes>.series.jsonl]."),
-    report: Path = typer.Option(None, "--report", "-r", help="Report: .md (Markdown) or .json [default: <out>.report.md]."),
+    votes: list[Path] = typer.Argument(..., exists=True, dir_okay=False, help="Votes file(s): CSV or JSONL with series,image_a,image_b,choice,annotator and optional time."),
+    out_path: Path = typer.Option(None, "--out", "-o", help="Series JSONL to write (default: <votes>.series.jsonl beside the votes)."),
+    report: Path = typer.Option(None, "--report", "-r", help="Report: .md (Markdown) or .json (default: <out>.report.md)."),
     threshold: float = typer.Option(DEFAULT_THRESHOLD, help="Drop pairs with |P − 0.5| below this (indistinguishable)."),
     alpha: float = typer.Option(DEFAULT_ALPHA, help="Bradley–Terry regularisation (choix I-LSR alpha)."),
     min_votes: int = typer.Option(1, help="Drop pairs judged fewer times than this."),
@@ -73,7 +74,9 @@ def calibrate_cmd(
         for v in votes:
             all_votes += read_votes(v)
     except VotesError as exc:
-        _fail(f"{exc} (fix the row or remove it; inputs are never modified)")
+        msg = str(exc)
+        hint = "fix or remove that row" if re.search(r":\d+: ", msg) else "check the path and format"
+        _fail(f"{msg} ({hint}; inputs are never modified)")
     if not all_votes:
         _fail(f"{votes[0]}: no votes found")
     st = CalibrationSettings(
@@ -111,17 +114,18 @@ def calibrate_cmd(
 
 
 def refine_cmd(
-    root: Path = typer.Argument(..., help="Folder with one sub-folder per series, or a series JSONL file."),
-    out_path: Path = typer.Option(None, "--out", "-o", help="Report: .json or .csv [default: refine-report.json in the current folder]."),
+    root: Path = typer.Argument(..., exists=True, help="Folder with one sub-folder per series, or a series JSONL file."),
+    out_path: Path = typer.Option(None, "--out", "-o", help="Report: .json or .csv (default: refine-report.json in the current folder)."),
     kept: Path = typer.Option(None, "--kept", help="Write the ids of kept series here, one per line."),
-    crops: Path = typer.Option(None, "--crops", help="Crop boxes CSV: series,image,x0,y0,x1,y1."),
-    prompts: Path = typer.Option(None, "--prompts", help="Prompts CSV series,prompt (AI series); else prompt.txt in a series folder."),
+    crops: Path = typer.Option(None, "--crops", exists=True, dir_okay=False, help="Crop boxes CSV: series,image,x0,y0,x1,y1."),
+    prompts: Path = typer.Option(None, "--prompts", exists=True, dir_okay=False, help="Prompts CSV series,prompt (AI series); else prompt.txt in a series folder."),
     clip_model: str = typer.Option("ViT-B-16", help="open_clip model name, or local-dir:PATH / hf-hub:ORG/REPO."),
     clip_weights: str = typer.Option(None, help="CLIP weights file for --clip-model (no download is attempted)."),
     mllm_cmd: str = typer.Option(None, "--mllm-cmd", help="Command run per series: series JSON on stdin, verdict JSON on stdout."),
     mllm_timeout: float = typer.Option(rc.DEFAULTS.mllm_timeout, help="Seconds allowed per --mllm-cmd run."),
     ssim_min: float = typer.Option(rc.DEFAULTS.ssim_min, help="Dissimilar: SSIM (downscaled grey) below this ..."),
-    orb_min: int = typer.Option(rc.DEFAULTS.orb_min, help="... and fewer ORB matches than this."),
+    min_matches: int = typer.Option(rc.DEFAULTS.min_matches, help="... and fewer verified keypoint matches than this."),
+    matcher: str = typer.Option(rc.DEFAULTS.matcher, help="Keypoints for the match count: sift or orb."),
     indiscernible_ssim: float = typer.Option(rc.DEFAULTS.indiscernible_ssim, help="Indiscernible: SSIM at least this ..."),
     indiscernible_mad: float = typer.Option(rc.DEFAULTS.indiscernible_mad, help="... and mean abs. difference (0-255) at most this."),
     dark_max: float = typer.Option(rc.DEFAULTS.dark_max, help="Defect: mean brightness (0-255) at most this (black frame)."),
@@ -137,7 +141,8 @@ def refine_cmd(
 
     th = rc.Thresholds(
         ssim_min=ssim_min,
-        orb_min=orb_min,
+        min_matches=min_matches,
+        matcher=matcher,
         indiscernible_ssim=indiscernible_ssim,
         indiscernible_mad=indiscernible_mad,
         dark_max=dark_max,
@@ -149,6 +154,8 @@ def refine_cmd(
         clip_min=clip_min,
         mllm_timeout=mllm_timeout,
     )
+    if matcher not in ("sift", "orb"):
+        _fail(f"--matcher {matcher}: choose sift or orb")
     out_path = out_path or Path("refine-report.json")
     inputs = [p for p in (root, crops, prompts) if p is not None and p.is_file()]
     _guard_outputs(inputs, [out_path, kept])

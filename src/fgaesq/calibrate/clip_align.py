@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -35,6 +36,8 @@ def load_clip_aligner(model_name: str, weights: str | None) -> tuple[ClipAligner
             "text misalignment not checked: no CLIP weights given "
             "(pass --clip-weights FILE for --clip-model, or --clip-model local-dir:PATH)"
         )
+    if weights is not None and not has_schema and not Path(weights).is_file():
+        return None, f"text misalignment not checked: CLIP weights file {weights} not found"
     try:
         import open_clip
 

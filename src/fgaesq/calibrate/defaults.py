@@ -19,7 +19,8 @@ class Thresholds:
     """Every refinement threshold (see docs/dataset-tooling.md for the meaning of each)."""
 
     ssim_min: float = 0.35
-    orb_min: int = 25
+    min_matches: int = 25
+    matcher: str = "sift"
     indiscernible_ssim: float = 0.98
     indiscernible_mad: float = 2.0
     dark_max: float = 10.0

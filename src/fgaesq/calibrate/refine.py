@@ -143,12 +143,13 @@ def check_series(s: SeriesInput, th: rc.Thresholds, aligner: ClipAligner | None 
             arrays[p.name] = arr
         res.image_checks.append(info)
     names = list(arrays)
+    feats = {n: rc.features(arrays[n], th.matcher) for n in names}
     dissimilar_to: dict[str, int] = dict.fromkeys(names, 0)
     for a, b in combinations(names, 2):
         ssim, mad = rc.ssim_mad(arrays[a], arrays[b])
-        orb = rc.orb_matches(arrays[a], arrays[b])
-        pc = {"a": a, "b": b, "ssim": round(ssim, 4), "mad": round(mad, 2), "orb": orb}
-        if ssim < th.ssim_min and orb < th.orb_min:
+        matches = rc.count_matches(feats[a], feats[b])
+        pc = {"a": a, "b": b, "ssim": round(ssim, 4), "mad": round(mad, 2), "matches": matches}
+        if ssim < th.ssim_min and matches < th.min_matches:
             pc["dissimilar"] = True
             dissimilar_to[a] += 1
             dissimilar_to[b] += 1

@@ -6,6 +6,8 @@ project choices, measured on skimage.data photos (docs/dataset-tooling.md).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 from PIL import Image
@@ -36,6 +38,10 @@ def load_rgb(path: str) -> np.ndarray:
     """Decode an image file to an RGB uint8 array, EXIF orientation applied (raises OSError if broken)."""
     from PIL import ImageOps
 
+    if path.lower().endswith((".heic", ".heif")):
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
     with Image.open(path) as im:
         im = ImageOps.exif_transpose(im)
         return np.asarray(im.convert("RGB"))
@@ -81,27 +87,46 @@ def ssim_mad(a_rgb: np.ndarray, b_rgb: np.ndarray) -> tuple[float, float]:
     return ssim, mad
 
 
-_ORB = None
+MATCHERS = ("sift", "orb")
 
 
-def orb_matches(a_rgb: np.ndarray, b_rgb: np.ndarray) -> int:
-    """Geometrically verified ORB matches (ratio test, then RANSAC homography inliers)."""
-    global _ORB
-    if _ORB is None:
-        _ORB = cv2.ORB_create(nfeatures=1000)
-    ga, gb = to_gray(_resize_long(a_rgb, ORB_SIDE)), to_gray(_resize_long(b_rgb, ORB_SIDE))
-    ka, da = _ORB.detectAndCompute(ga, None)
-    kb, db = _ORB.detectAndCompute(gb, None)
-    if da is None or db is None or len(ka) < 2 or len(kb) < 2:
+@dataclass
+class Features:
+    """Keypoint positions and descriptors of one image at ORB_SIDE px (for geometric matching)."""
+
+    matcher: str
+    xy: np.ndarray  # (N, 2) float32
+    desc: np.ndarray | None
+
+
+def features(rgb: np.ndarray, matcher: str = "sift") -> Features:
+    """Detect up to 1000 SIFT or ORB keypoints on the grey image downscaled to ORB_SIDE px."""
+    if matcher not in MATCHERS:
+        raise ValueError(f"matcher must be one of {'|'.join(MATCHERS)}, got {matcher!r}")
+    det = cv2.SIFT_create(nfeatures=1000) if matcher == "sift" else cv2.ORB_create(nfeatures=1000)
+    kps, desc = det.detectAndCompute(to_gray(_resize_long(rgb, ORB_SIDE)), None)
+    xy = np.float32([k.pt for k in kps]).reshape(-1, 2)
+    return Features(matcher, xy, desc)
+
+
+def count_matches(fa: Features, fb: Features) -> int:
+    """Geometrically verified matches: Lowe ratio 0.75, then RANSAC-homography inliers (5 px)."""
+    if fa.desc is None or fb.desc is None or len(fa.xy) < 2 or len(fb.xy) < 2:
         return 0
-    knn = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(da, db, k=2)
+    norm = cv2.NORM_L2 if fa.matcher == "sift" else cv2.NORM_HAMMING
+    knn = cv2.BFMatcher(norm).knnMatch(fa.desc, fb.desc, k=2)
     good = [m[0] for m in knn if len(m) == 2 and m[0].distance < 0.75 * m[1].distance]
-    if len(good) < 4:
+    if len(good) < 8:
         return len(good)
-    src = np.float32([ka[m.queryIdx].pt for m in good]).reshape(-1, 1, 2)
-    dst = np.float32([kb[m.trainIdx].pt for m in good]).reshape(-1, 1, 2)
+    src = fa.xy[[m.queryIdx for m in good]].reshape(-1, 1, 2)
+    dst = fb.xy[[m.trainIdx for m in good]].reshape(-1, 1, 2)
     _, mask = cv2.findHomography(src, dst, cv2.RANSAC, 5.0)
     return 0 if mask is None else int(mask.sum())
+
+
+def feature_matches(a_rgb: np.ndarray, b_rgb: np.ndarray, matcher: str = "sift") -> int:
+    """Verified keypoint matches between two RGB images (see count_matches)."""
+    return count_matches(features(a_rgb, matcher), features(b_rgb, matcher))
 
 
 def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:

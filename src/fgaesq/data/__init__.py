@@ -5,6 +5,7 @@ from fgaesq.data.errors import DataFormatError
 from fgaesq.data.fgaesthetics import FGAESTHETICS_COLUMNS, read_fgaesthetics
 from fgaesq.data.fine import read_fine, read_jsonl_series
 from fgaesq.data.records import CoarseRecord, PairLabel, SeriesRecord
+from fgaesq.data.schedule import ScheduleConfig, ScheduleSampler
 from fgaesq.data.series_folder import read_series_folder, read_series_folders
 
 __all__ = [
@@ -12,6 +13,8 @@ __all__ = [
     "CoarseRecord",
     "DataFormatError",
     "PairLabel",
+    "ScheduleConfig",
+    "ScheduleSampler",
     "SeriesRecord",
     "gaussian_bins",
     "read_ava",

@@ -84,7 +84,7 @@ def read_ava(label_file: str | Path, images_dir: str | Path | None = None, *, ch
             if not f:
                 continue
             if len(f) < 2 + NUM_BINS:
-                raise DataFormatError(label_file, ln, f"expected ≥ 12 fields (index image_id c1..c10 …), got {len(f)}")
+                raise DataFormatError(label_file, ln, f"expected ≥ 12 fields (AVA.txt: index image_id c1..c10 …; CSV files need a .csv name), got {len(f)}")
             try:
                 counts = np.array([float(x) for x in f[2 : 2 + NUM_BINS]])
             except ValueError:

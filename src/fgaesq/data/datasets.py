@@ -3,7 +3,8 @@
 - Coarse item: one image, tokenized in single mode (reference None), with its 10-bin target.
 - Fine item: a whole series (or one random part of a long series); each image is tokenized in pair mode against
   a reference drawn uniformly from the other images of the same series (method.md §9.2 item 11). Two images that
-  drew each other share one pair tokenization. Optional horizontal flip, the same for both images of a pair.
+  drew each other share one pair tokenization. Optional augmentation (off by default): horizontal flip and
+  90/180/270° rotation (p = 0.5 each, as the authors' hooks), the same for both images of a pair.
 - Randomness: a generator seeded from (seed, kind, index, epoch/pass), never the global RNGs.
 """
 
@@ -24,12 +25,14 @@ from fgaesq.data.schedule import Key
 
 @dataclass
 class CoarseItem:
+    """One coarse sample and its 10-bin target."""
     sample: Any
     target: np.ndarray
 
 
 @dataclass
 class FineItem:
+    """The samples of one series (or part) with its order and annotated pairs."""
     samples: list[Any]
     order: list[int]  # ground-truth order over local indices, best first (ties broken at random)
     pairs: list[tuple[int, int, float, str | None]]  # local a, b, p = P(a ≻ b), text; p = 0.5 left out
@@ -44,7 +47,8 @@ class CoarseBatch:
     inputs: Any
     target: torch.Tensor
 
-    def to(self, device, dtype=None) -> CoarseBatch:  # noqa: D102 - moved by Lightning
+    def to(self, device, dtype=None) -> CoarseBatch:
+        """Move the batch to `device`."""
         return CoarseBatch(_to(self.inputs, device), self.target.to(device))
 
 
@@ -61,7 +65,8 @@ class FineBatch:
     series: list[int]  # series number of each image (0..S-1 within the batch)
     series_ids: list[str]
 
-    def to(self, device, dtype=None) -> FineBatch:  # noqa: D102
+    def to(self, device, dtype=None) -> FineBatch:
+        """Move the batch to `device`."""
         return FineBatch(
             _to(self.inputs, device), [o.to(device) for o in self.orders], self.pair_a.to(device),
             self.pair_b.to(device), self.pair_p.to(device), self.texts, self.series, self.series_ids,
@@ -89,6 +94,7 @@ class TrainItems(torch.utils.data.Dataset):
         *,
         seed: int = 0,
         flip: bool = False,
+        rotate: bool = False,
         max_series_images: int = 64,
         max_size: int | None = 2048,
         loader: Callable[[Any, int | None], Image.Image] = load_train_image,
@@ -98,6 +104,7 @@ class TrainItems(torch.utils.data.Dataset):
         self.builder = builder
         self.seed = seed
         self.flip = flip
+        self.rotate = rotate
         self.max_series_images = max_series_images
         self.max_size = max_size
         self.loader = loader
@@ -111,10 +118,18 @@ class TrainItems(torch.utils.data.Dataset):
         if kind == "c":
             rec = self.coarse[idx]
             img = self.loader(rec.image, self.max_size)
-            if self.flip and rng.random() < 0.5:
-                img = ImageOps.mirror(img)
+            (img,) = self._augment([img], rng)
             return CoarseItem(self.builder.build(img, None, rng), rec.dist)
         return self._fine(self.fine[idx], rng, part, parts)
+
+    def _augment(self, images: list[Image.Image], rng: np.random.Generator) -> list[Image.Image]:
+        """The same random flip / rotation for all `images` (one image, or both images of a pair)."""
+        if self.flip and rng.random() < 0.5:
+            images = [ImageOps.mirror(im) for im in images]
+        if self.rotate and rng.random() < 0.5:
+            turn = (Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_180, Image.Transpose.ROTATE_270)[int(rng.integers(3))]
+            images = [im.transpose(turn) for im in images]
+        return images
 
     def _fine(self, rec: SeriesRecord, rng: np.random.Generator, part: int, parts: int) -> FineItem:
         n = len(rec.images)
@@ -136,8 +151,7 @@ class TrainItems(torch.utils.data.Dataset):
                 continue
             r = refs[m]
             a, b = img(m), img(r)
-            if self.flip and rng.random() < 0.5:
-                a, b = ImageOps.mirror(a), ImageOps.mirror(b)
+            a, b = self._augment([a, b], rng)
             if callable(pair_fn) and r in local and refs[r] == m:
                 samples[local[m]], samples[local[r]] = pair_fn(a, b, rng)
             else:

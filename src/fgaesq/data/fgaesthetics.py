@@ -50,16 +50,27 @@ def _ident(text: str) -> str:
     return str(int(v))
 
 
-def _series_files(folder: Path, series: str) -> dict[str, Path]:
+def _norm(name: str) -> str:
+    """Numeric names compare as integers ('000009' == '9'), as the authors' series script normalises them."""
+    return str(int(name)) if name.isdigit() else name
+
+
+def _series_folders(root: Path) -> dict[str, Path]:
+    if not root.is_dir():
+        return {}
+    return {_norm(d.name): d for d in root.iterdir() if d.is_dir()}
+
+
+def _series_files(folder: Path | None, series: str) -> dict[str, Path]:
     out: dict[str, Path] = {}
-    if not folder.is_dir():
+    if folder is None:
         return out
-    pat = re.compile(rf"^{re.escape(series)}-(\d+)$")
+    pat = re.compile(r"^(.+)-(\d+)$")
     for name in os.listdir(folder):
         stem, ext = os.path.splitext(name)
         m = pat.match(stem)
-        if m and ext.lower() in IMAGE_EXTS:
-            out[str(int(m.group(1)))] = folder / name
+        if m and ext.lower() in IMAGE_EXTS and _norm(m.group(1)) == series:
+            out[str(int(m.group(2)))] = folder / name
     return out
 
 
@@ -102,8 +113,9 @@ def read_fgaesthetics(
     if not rows:
         raise DataFormatError(label_file, None, "no rows")
     out = []
+    folders = _series_folders(images_root) if check_files else {}
     for s, pairs in rows.items():
-        files = _series_files(images_root / s, s) if check_files else {}
+        files = _series_files(folders.get(s), s) if check_files else {}
         names = sorted({i for k in pairs for i in k}, key=int)
         index = {n: i for i, n in enumerate(names)}
         images = []

@@ -1,7 +1,7 @@
 """Validation items: fine series scored pairwise (each image tokenized against its partner), coarse images alone.
 
 Series with at most `all_pairs_max` images are scored on all C(n,2) pairs (as inference does); longer ones on their
-annotated pairs. An image's series score is the mean of its pair scores. Tokenization seeds are fixed (derived from
+annotated pairs (plus one neighbour pair for any image in none). An image's series score is the mean of its pair scores. Tokenization seeds are fixed (derived from
 the item), so validation is deterministic. Entries are sharded over processes (`rank::world_size`).
 """
 
@@ -27,7 +27,8 @@ class ValBatch:
     index: torch.Tensor  # (B,) series index (fine) or record index (coarse)
     image: torch.Tensor  # (B,) image index within the series (fine); -1 for coarse
 
-    def to(self, device, dtype=None) -> ValBatch:  # noqa: D102
+    def to(self, device, dtype=None) -> ValBatch:
+        """Move the batch to `device`."""
         inputs = self.inputs.to(device) if hasattr(self.inputs, "to") else self.inputs
         return ValBatch(inputs, self.kind, self.index, self.image)
 
@@ -41,6 +42,11 @@ def fine_val_entries(series: Sequence[SeriesRecord], all_pairs_max: int = 8) -> 
             out += [(s, i, j) for i in range(n) for j in range(i + 1, n)]
         else:
             seen = {(min(p.a, p.b), max(p.a, p.b)) for p in rec.pairs}
+            covered = {i for pr in seen for i in pr}
+            for i in range(n):  # every image gets at least one pair score (its next neighbour)
+                if i not in covered:
+                    j = (i + 1) % n
+                    seen.add((min(i, j), max(i, j)))
             out += [(s, i, j) for i, j in sorted(seen)]
     return out
 

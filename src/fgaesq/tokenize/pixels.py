@@ -33,10 +33,10 @@ def as_rgb_array(image: Image.Image | np.ndarray | torch.Tensor) -> np.ndarray:
 
 def image_seed(arr: np.ndarray) -> int:
     """A deterministic seed from the image's size and pixel bytes."""
-    h = hashlib.blake2b(digest_size=8)
+    h = hashlib.sha256()  # hardware-accelerated on current CPUs: ~20 ms for 12 MP
     h.update(np.asarray(arr.shape, dtype=np.int64).tobytes())
     h.update(memoryview(arr).cast("B"))
-    return int.from_bytes(h.digest(), "little") % (2**32)
+    return int.from_bytes(h.digest()[:8], "little") % (2**32)
 
 
 def pad_or_crop_32(h: int, w: int) -> tuple[int, int, str]:
@@ -93,7 +93,7 @@ def raw_cells(arr: np.ndarray, work_hw: tuple[int, int], rows: int, device: torc
     """The [0,1] float32 image padded/cropped to `work_hw` (black padding), top `rows` cell rows, as
     (rows * C, 3, 32, 32) cells in raster order."""
     hp, wp = work_hw
-    t = torch.from_numpy(arr[: rows * CELL, :wp]).to(device)
+    t = torch.from_numpy(np.array(arr[: rows * CELL, :wp])).to(device)
     h, w = t.shape[:2]
     if h < rows * CELL or w < wp:
         t = torch.nn.functional.pad(t, (0, 0, 0, wp - w, 0, rows * CELL - h))

@@ -24,6 +24,7 @@ def _f(default: Any, help: str, **kw: Any) -> Any:
 
 @dataclass
 class DataSection:
+    """Label files, batch composition and schedule."""
     coarse_train: str | None = _f(None, "coarse training labels: AVA.txt, or CSV (image,score[,std] | image,mos[,mos_std] | image,v1..v10)")
     coarse_val: str | None = _f(None, "coarse validation labels (same formats)")
     coarse_images: str | None = _f(None, "folder of the coarse images (default: the label file's folder or its images/)")
@@ -40,6 +41,7 @@ class DataSection:
     fine_per_coarse: int = _f(1, "stage 2: fine batches per group")
     coarse_per_fine: int = _f(1, "stage 2: coarse batches per group (0 = fine only)")
     flip: bool = _f(False, "random horizontal flip (the same for both images of a pair)")
+    rotate: bool = _f(False, "random 90/180/270° rotation, p = 0.5 (same for both images of a pair; changes composition)")
     num_workers: int = _f(4, "DataLoader worker processes (decode + tokenize)")
     val_batch: int = _f(64, "images per validation batch")
     val_all_pairs_max: int = _f(8, "validation scores all pairs of series up to this size, annotated pairs beyond")
@@ -47,6 +49,7 @@ class DataSection:
 
 @dataclass
 class ModelSection:
+    """Which model to train and its start weights."""
     model: str = _f("fgaesq-vit-b-16", "model name in the registry (fgaesq.model) or passed to --factory")
     init: str = _f("openai", "start weights: random | openai | openai:PATH | a checkpoint (file, local-dir:, hf-hub:)")
     factory: str | None = _f(None, "'package.module:function' building a custom model (called with name=MODEL)")
@@ -57,6 +60,7 @@ class ModelSection:
 
 @dataclass
 class LossSection:
+    """Loss switches and weights (the ablations)."""
     emd: bool = _f(True, "EMD loss on coarse batches")
     listmle: bool = _f(True, "RankReg ListMLE loss on fine batches")
     soft_bt: float = _f(0.0, "weight of the soft Bradley–Terry cross-entropy to pair probabilities (0 = off)")
@@ -68,6 +72,7 @@ class LossSection:
 
 @dataclass
 class OptimSection:
+    """AdamW settings."""
     lr: float = _f(2e-5, "AdamW learning rate (constant)")
     weight_decay: float = _f(5e-5, "AdamW weight decay")
     grad_clip: float | None = _f(None, "gradient-norm clipping (off by default)")
@@ -75,6 +80,7 @@ class OptimSection:
 
 @dataclass
 class TrainerSection:
+    """Devices, precision, duration, outputs, resume."""
     epochs: int = _f(10, "total epochs (stage 1 + stage 2)")
     max_steps: int = _f(-1, "stop after this many optimizer steps (-1 = no limit)")
     accelerator: str = _f("auto", "auto | cpu | gpu | mps")
@@ -94,6 +100,7 @@ class TrainerSection:
 
 @dataclass
 class TrainConfig:
+    """A complete training run configuration."""
     data: DataSection = field(default_factory=DataSection)
     model: ModelSection = field(default_factory=ModelSection)
     loss: LossSection = field(default_factory=LossSection)

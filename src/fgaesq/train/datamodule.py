@@ -64,7 +64,8 @@ class FGAesQData(L.LightningDataModule):
         nw = self.cfg.data.num_workers
         return {"num_workers": nw, "persistent_workers": nw > 0, "pin_memory": torch.cuda.is_available()}
 
-    def train_dataloader(self) -> torch.utils.data.DataLoader:  # noqa: D102
+    def train_dataloader(self) -> torch.utils.data.DataLoader:
+        """The schedule-driven training loader of the current epoch (this rank's batches)."""
         rank, world = self._rank_world()
         sampler = ScheduleSampler(len(self.train_coarse), [len(s.images) for s in self.train_fine], self.schedule,
                                   rank=rank, world_size=world)
@@ -75,14 +76,20 @@ class FGAesQData(L.LightningDataModule):
                 epoch, done = epoch + 1, 0
             sampler.epoch, sampler.skip = epoch, done
             self._resume = None
+        elif self.trainer is not None:
+            sampler.epoch = self.trainer.current_epoch  # epochs differ in length: the loader is rebuilt each epoch
         self.sampler = sampler
         d = self.cfg.data
         items = TrainItems(self.train_coarse, self.train_fine, self.builder, seed=self.cfg.trainer.seed, flip=d.flip,
+                           rotate=d.rotate,
                            max_series_images=d.max_series_images, max_size=d.max_size or None)
+        # own generator: creating the loader's iterator must not draw from the global torch RNG (exact resume)
+        gen = torch.Generator().manual_seed(self.cfg.trainer.seed * 1000 + sampler.epoch)
         return torch.utils.data.DataLoader(items, batch_sampler=sampler, collate_fn=TrainCollate(self.builder),
-                                           **self._loader_kw())
+                                           generator=gen, **self._loader_kw())
 
-    def val_dataloader(self) -> list[torch.utils.data.DataLoader]:  # noqa: D102
+    def val_dataloader(self) -> list[torch.utils.data.DataLoader]:
+        """Fine (pairwise) and coarse validation loaders, sharded over ranks."""
         rank, world = self._rank_world()
         d = self.cfg.data
         loaders = []
@@ -94,15 +101,17 @@ class FGAesQData(L.LightningDataModule):
             per = max(1, d.val_batch // 2) if kind == "f" else d.val_batch
             loaders.append(torch.utils.data.DataLoader(
                 ds, batch_size=per, sampler=ShardSampler(len(ds), rank, world), collate_fn=ValCollate(self.builder, kind),
-                **self._loader_kw()))
+                generator=torch.Generator().manual_seed(self.cfg.trainer.seed), **self._loader_kw()))
         return loaders
 
     # resume: where in the epoch plan the run stopped
-    def state_dict(self) -> dict:  # noqa: D102
+    def state_dict(self) -> dict:
+        """Where the run is in the epoch plan (saved in checkpoints)."""
         t = self.trainer
         if t is None:
             return {}
         return {"epoch": t.current_epoch, "steps": t.fit_loop.epoch_loop.batch_progress.current.processed}
 
-    def load_state_dict(self, state: dict) -> None:  # noqa: D102
+    def load_state_dict(self, state: dict) -> None:
+        """Remember the saved position; the next train loader skips what was done."""
         self._resume = state or None

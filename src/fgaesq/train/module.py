@@ -39,11 +39,23 @@ class FGAesQModule(L.LightningModule):
         self.model = model
         self.cfg = cfg
         self.weights = loss_weights(cfg)
-        self.text = text_tower
+        # kept outside the module tree: frozen, not checkpointed, not wrapped by DDP (moved in on_fit_start)
+        self._text_holder = [text_tower]
         self._val: dict[str, list] = {"f": [], "c": []}
 
+    @property
+    def text(self) -> TextTower | None:
+        """The frozen CLIP text tower (None when CTAlign is off or the data has no texts)."""
+        return self._text_holder[0]
+
+    def on_fit_start(self) -> None:
+        """Move the frozen text tower to the training device."""
+        if self.text is not None:
+            self.text.to(self.device)
+
     # ------------------------------------------------------------------ training
-    def forward(self, inputs: Any):  # noqa: D102
+    def forward(self, inputs: Any):
+        """Model output for a batch of inputs."""
         return self.model(inputs)
 
     def training_step(self, batch: CoarseBatch | FineBatch, batch_idx: int) -> torch.Tensor:
@@ -84,18 +96,21 @@ class FGAesQModule(L.LightningModule):
         self.log("train/loss", loss.detach(), batch_size=n, on_step=True, on_epoch=False)
         return loss
 
-    def configure_optimizers(self):  # noqa: D102
+    def configure_optimizers(self):
+        """AdamW over the trainable parameters (constant learning rate)."""
         params = [p for p in self.model.parameters() if p.requires_grad]
         return torch.optim.AdamW(params, lr=self.cfg.optim.lr, weight_decay=self.cfg.optim.weight_decay)
 
     # ------------------------------------------------------------------ exact resume: RNG states
-    def on_save_checkpoint(self, checkpoint: dict) -> None:  # noqa: D102
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        """Store the RNG states and the run config (exact resume)."""
         checkpoint["fgaesq_rng"] = {"torch": torch.get_rng_state()}
         if torch.cuda.is_available():
             checkpoint["fgaesq_rng"]["cuda"] = torch.cuda.get_rng_state_all()
         checkpoint["fgaesq_config"] = self.cfg.to_dict()
 
-    def on_load_checkpoint(self, checkpoint: dict) -> None:  # noqa: D102
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        """Restore the RNG states saved with the checkpoint."""
         rng = checkpoint.get("fgaesq_rng") or {}
         if "torch" in rng:
             torch.set_rng_state(rng["torch"])
@@ -103,13 +118,15 @@ class FGAesQModule(L.LightningModule):
             torch.cuda.set_rng_state_all(rng["cuda"])
 
     # ------------------------------------------------------------------ validation
-    def validation_step(self, batch: ValBatch, batch_idx: int, dataloader_idx: int = 0) -> None:  # noqa: D102
+    def validation_step(self, batch: ValBatch, batch_idx: int, dataloader_idx: int = 0) -> None:
+        """Score one validation batch; metrics are computed at epoch end."""
         out = self.model(batch.inputs)
         self._val[batch.kind].append(
             (batch.index.cpu().numpy(), batch.image.cpu().numpy(), out.score.float().cpu().numpy())
         )
 
-    def on_validation_epoch_start(self) -> None:  # noqa: D102
+    def on_validation_epoch_start(self) -> None:
+        """Reset the collected validation scores."""
         self._val = {"f": [], "c": []}
 
     def _gathered(self, kind: str) -> list:
@@ -120,7 +137,8 @@ class FGAesQModule(L.LightningModule):
             rows = [r for part in parts for r in part]
         return rows
 
-    def on_validation_epoch_end(self) -> None:  # noqa: D102
+    def on_validation_epoch_end(self) -> None:
+        """Gather scores from all ranks and log the paper's metrics and `val/select`."""
         dm = self.trainer.datamodule
         metrics: dict[str, float] = {}
         if dm is not None and dm.val_fine:

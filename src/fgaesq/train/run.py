@@ -44,13 +44,24 @@ def build_model(cfg: TrainConfig) -> torch.nn.Module:
 
 
 def freeze_unused(model: torch.nn.Module) -> list[str]:
-    """Freeze parameters the forward pass never uses (FGAesQ's positional table enters as tokenizer input)."""
+    """Freeze what the recipe does not train (method.md §9.3 item 24).
+
+    FGAesQ's positional table enters as tokenizer input, so no gradient reaches it: frozen. In compat mode the
+    scale embedding is frozen too, as in the authors' code (its lookup bypassed autograd there); new models
+    (compat off) train it.
+    """
     names = []
     visual = getattr(model, "visual", None)
     pos = getattr(visual, "positional_embedding", None)
     if isinstance(pos, torch.nn.Parameter) and hasattr(model, "pos_source"):
         pos.requires_grad_(False)
         names.append("visual.positional_embedding")
+    scale = getattr(model, "scale_embedding", None)
+    if isinstance(scale, torch.nn.Parameter) and bool(getattr(model, "compat", False)):
+        scale.requires_grad_(False)
+        names.append("scale_embedding")
+    if names:
+        log.info("fgaesq train: frozen %s", ", ".join(names))
     return names
 
 
@@ -100,12 +111,43 @@ def make_trainer(cfg: TrainConfig, *, callbacks: list | None = None, monitor: st
     if t.ckpt_every_steps:
         ckpts.append(ModelCheckpoint(dirpath=out / "checkpoints", filename="step-{step}", every_n_train_steps=t.ckpt_every_steps,
                                      save_top_k=-1, save_last=True))
-    return L.Trainer(
+    kw: dict[str, Any] = dict(
         max_epochs=t.epochs, max_steps=t.max_steps, accelerator=t.accelerator, devices=_devices(t.devices),
         num_nodes=t.num_nodes, strategy=t.strategy, precision=_precision(cfg, t.accelerator),
-        default_root_dir=out, logger=loggers, callbacks=ckpts + (callbacks or []), log_every_n_steps=t.log_every,
+        default_root_dir=out, logger=loggers, log_every_n_steps=t.log_every,
         check_val_every_n_epoch=t.val_every, enable_progress_bar=t.progress, use_distributed_sampler=False,
-        num_sanity_val_steps=0, gradient_clip_val=cfg.optim.grad_clip, deterministic=t.deterministic, **extra,
+        num_sanity_val_steps=0, reload_dataloaders_every_n_epochs=1, gradient_clip_val=cfg.optim.grad_clip,
+        deterministic=t.deterministic,
+    )
+    kw.update(extra)
+    if kw.get("enable_checkpointing") is False:
+        ckpts = []
+    bars = []
+    if t.progress:
+        from lightning.pytorch.callbacks import RichProgressBar
+
+        bars.append(RichProgressBar())
+    kw["callbacks"] = ckpts + bars + (callbacks or [])
+    return L.Trainer(**kw)
+
+
+def _announce(cfg: TrainConfig, model: torch.nn.Module, data: Any, text: Any) -> None:
+    """One summary line of what is about to be trained (rank zero only)."""
+    import os
+
+    if int(os.environ.get("LOCAL_RANK", "0")) or int(os.environ.get("NODE_RANK", "0")):
+        return
+    n_img = sum(len(s.images) for s in data.train_fine)
+    if text is not None:
+        why = f"on (λ={cfg.loss.align_weight}, {text.source})"
+    else:
+        why = "off (λ=0)" if not cfg.loss.align_weight else "off (no comparative texts in the data)"
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False).print(
+        f"fgaesq train: {cfg.model.model} from {getattr(model, 'source', cfg.model.init)}; fine "
+        f"{len(data.train_fine)} series / {n_img} images, coarse {len(data.train_coarse)} images; CTAlign {why}; "
+        f"out {cfg.trainer.out_dir}", markup=False, soft_wrap=True,
     )
 
 
@@ -125,6 +167,7 @@ def train(cfg: TrainConfig, *, callbacks: list | None = None, **trainer_kw: Any)
     if cfg.loss.align_weight and data.has_texts:
         text = TextTower(cfg.loss.text_tower, int(getattr(model, "embed_dim", 512)))
     module = FGAesQModule(model, cfg, text)
+    _announce(cfg, model, data, text)
     has_val = bool(data.val_fine or data.val_coarse)
     extra = dict(trainer_kw)
     if not has_val:

@@ -2,7 +2,9 @@
 
 Sources (`loss.text_tower`):
 - `openai`      — open_clip ViT-B-16 with pretrained='openai' (downloads once into the Hugging Face cache);
-- a file path   — a local OpenAI/open_clip ViT-B-16 checkpoint (.pt/.bin/.safetensors) with the text weights;
+- a file path   — a local copy of the OpenAI CLIP ViT-B-16 weights in open_clip's layout (.bin/.pt/.safetensors,
+                  e.g. `open_clip_pytorch_model.bin` of `timm/vit_base_patch16_clip_224.openai`); built with QuickGELU
+                  as OpenAI's model is;
 - `tiny`        — a 2-layer, width-64 text transformer, randomly initialised (tests only: it knows no language).
 The tokenizer is open_clip's (its BPE vocabulary ships inside the package, no download).
 """
@@ -43,7 +45,9 @@ class TextTower(nn.Module):
             if pretrained != "openai" and not Path(pretrained).is_file():
                 raise TextTowerError(f"{source}: no such file. {_HOW}")
             try:
-                clip = open_clip.create_model("ViT-B-16", pretrained=pretrained)
+                # OpenAI CLIP uses QuickGELU (open_clip sets it itself for pretrained="openai")
+                kw = {} if pretrained == "openai" else {"quick_gelu": True}
+                clip = open_clip.create_model("ViT-B-16", pretrained=pretrained, **kw)
             except Exception as e:  # download / checkpoint errors come in many types
                 reason = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
                 raise TextTowerError(f"text tower {source!r} unavailable ({reason}). {_HOW}") from e

@@ -74,3 +74,18 @@ def test_skip_resumes_inside_an_epoch():
     assert list(s) == full[3:]
     s.set_epoch(1)
     assert s.skip == 0
+
+
+def test_validation_pairs_all_or_annotated():
+    from pathlib import Path
+
+    from fgaesq.data.records import PairLabel, SeriesRecord
+    from fgaesq.data.validation import fine_val_entries
+
+    small = SeriesRecord("a", [Path(f"{i}.jpg") for i in range(3)], [PairLabel(0, 1, 0.9)])
+    big = SeriesRecord("b", [Path(f"{i}.jpg") for i in range(10)], [PairLabel(3, 1, 0.8), PairLabel(0, 2, 0.7)])
+    e = fine_val_entries([small, big], all_pairs_max=8)
+    assert [x for x in e if x[0] == 0] == [(0, 0, 1), (0, 0, 2), (0, 1, 2)]
+    big_pairs = {(i, j) for s, i, j in e if s == 1}
+    assert {(1, 3), (0, 2)} <= big_pairs
+    assert {i for p in big_pairs for i in p} == set(range(10))  # every image scored at least once

@@ -102,7 +102,7 @@ def test_missing_image_is_reported(tmp_path):
 
 def _release(tmp_path: Path, clive_dir: Path) -> Path:
     imgs = _clive_images(clive_dir, 5)
-    for s, idxs in (("7", [1, 2, 3]), ("12", [1, 2])):
+    for s, idxs in (("7", [1, 2, 3]), ("0012", [1, 2])):  # zero-padded names match numeric ids
         d = tmp_path / "images" / s
         d.mkdir(parents=True)
         for k, i in enumerate(idxs):

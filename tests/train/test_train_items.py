@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from photo_series import make_coarse, make_series
+from train_photo_series import make_coarse, make_series
 
 from fgaesq.data import read_coarse, read_fine
 from fgaesq.data.datasets import CoarseBatch, FineBatch, TrainCollate, TrainItems
@@ -73,3 +73,25 @@ def test_coarse_item_single_mode(tmp_path, clive_dir, builder):
     np.testing.assert_allclose(it.target, recs[2].dist)
     batch = TrainCollate(builder)([items[("c", i, 0, 0, 1)] for i in range(3)])
     assert isinstance(batch, CoarseBatch) and batch.target.shape == (3, 10)
+
+
+def test_build_model_freezes_per_recipe():
+    from fgaesq.train.config import load_config
+    from fgaesq.train.run import build_model
+
+    m = build_model(load_config(None, {"model": "fgaesq-tiny", "init": "random"}))
+    assert not m.visual.positional_embedding.requires_grad and m.scale_embedding.requires_grad and m.training
+    c = build_model(load_config(None, {"model": "fgaesq-tiny", "init": "random", "compat": True}))
+    assert c.compat and not c.scale_embedding.requires_grad and c.mask_token.requires_grad
+
+
+def test_rotation_same_for_both_images(tmp_path, builder):
+    recs = read_fine(make_series(tmp_path, n_series=1, size=(128, 64)))
+    # a 128x64 pair turned by 90/270° becomes 64x128: the pair geometry follows, for both images together
+    shapes = set()
+    for s in range(8):
+        it = TrainItems([], recs, builder, seed=s, rotate=True)[("f", 0, 0, 0, 1)]
+        hw = [tuple(t.info["input_hw"]) for t in it.samples]
+        assert hw[0] == hw[1]
+        shapes.add(hw[0][0] > hw[0][1])
+    assert shapes == {True, False}
