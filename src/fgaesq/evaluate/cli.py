@@ -106,7 +106,7 @@ def eval_cmd(
                         for s in scored
                     ],
                 }
-                for t in table2({label: metrics}, title=f"{data.name} ({mode} mode)"):
+                for t in table2({label: metrics}, title=f"{data.name} ({mode} mode)", width=console.width):
                     console.print(t)
     except (DataError, OSError) as e:
         console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
