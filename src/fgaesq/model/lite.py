@@ -321,6 +321,10 @@ def pair_views(a: ImageRef, b: ImageRef, config: LiteConfig) -> tuple[torch.Tens
 # --- the Scorer (docs/contracts.md) --------------------------------------------------------------------
 
 
+def _ref_key(ref: ImageRef) -> object:
+    return ("img", id(ref)) if isinstance(ref, Image.Image) else ("path", str(Path(ref).resolve()))
+
+
 class LiteScorer:
     """fgaesq-lite as a Scorer: score (single mode), score_pairs (pair mode), embed (content features).
 
@@ -358,12 +362,18 @@ class LiteScorer:
         """Pair-mode scores, shape (n, 2): with ``pair_crops``, each image viewed where it differs from its partner."""
         if not pairs:
             return np.zeros((0, 2))
-        views = []
         cfg = self.model.config
+        if not self.pair_crops:  # the reference does not change the views: score each distinct image once
+            refs: dict[object, ImageRef] = {}
+            for a, b, _ in pairs:
+                for im in (a, b):
+                    refs.setdefault(_ref_key(im), im)
+            keys = list(refs)
+            scores = dict(zip(keys, self.score([refs[k] for k in keys]), strict=True))
+            return np.array([[scores[_ref_key(a)], scores[_ref_key(b)]] for a, b, _ in pairs], dtype=np.float64)
+        views = []
         for a, b, _pair_id in pairs:
-            va, vb = (
-                pair_views(a, b, cfg) if self.pair_crops else (single_views(a, cfg), single_views(b, cfg))
-            )
+            va, vb = pair_views(a, b, cfg)
             views += [va, vb]
         return self._run(views).score.cpu().double().numpy().reshape(-1, 2)
 
