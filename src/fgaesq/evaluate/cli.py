@@ -67,7 +67,7 @@ def eval_cmd(
         raise typer.Exit(2)
     try:
         scorer = resolve_eval_scorer(weights, device)
-    except (FileNotFoundError, ValueError) as e:
+    except Exception as e:  # noqa: BLE001 - missing file, wrong arch, WeightsError of the resolver: one line
         console.print(f"[red]error:[/] --weights {escape(str(weights))}: {escape(str(e))}", soft_wrap=True)
         raise typer.Exit(2) from None
     label = name or scorer.name
