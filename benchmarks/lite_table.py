@@ -2,9 +2,11 @@
 
 ``python -m benchmarks.lite_table --data benchmarks/known_order/data [--markdown]``
 
-Rows: the shipped fgaesq-lite in single mode and in pair mode (DiffToken-like crops where the pair differs
-most), the no-RankReg ablation (EMD on CLIVE only) and the untrained head (random projection + head on the same
-frozen backbone). The known-order benchmark measures ordering by construction (graded degradations of real
+Rows: the shipped fgaesq-lite (trained and used on single-mode views; its pair mode is the same), the same
+model given pair crops at inference (DiffToken-like: crops where the pair differs most), a model trained and used
+with pair crops (``train_lite --variants full-ref``, when present), the no-RankReg ablation (EMD on CLIVE only)
+and the untrained head (random projection + head on the same frozen backbone); all but the pair-crop rows score
+in single mode. The known-order benchmark measures ordering by construction (graded degradations of real
 photos), not human taste. Descriptors come from the frozen backbone through the LiteInputs cache, i.e. exactly
 what the Scorer computes; metrics come from fgaesq.evaluate's runner.
 """
@@ -71,11 +73,16 @@ def main() -> None:
     models = {"fgaesq-lite": FGAesQLite.from_pretrained(DEFAULT_WEIGHTS)}
     for variant, label in (("no-rankreg", "w/o RankReg"), ("untrained", "untrained head")):
         models[label] = FGAesQLite.from_pretrained(args.data / "models" / f"fgaesq-lite-{variant}.safetensors")
+    ref_path = args.data / "models" / "fgaesq-lite-full-ref.safetensors"
+    if ref_path.is_file():
+        models["fgaesq-lite+ref"] = FGAesQLite.from_pretrained(ref_path)
     rows, overall, coarse = {}, {}, {}
-    runs = [("fgaesq-lite (single)", "fgaesq-lite", "single")]
+    runs = [("fgaesq-lite", "fgaesq-lite", "single")]
     if not args.no_pair:
-        runs.append(("fgaesq-lite (pair)", "fgaesq-lite", "pair"))
-    runs += [("w/o RankReg (single)", "w/o RankReg", "single"), ("untrained head (single)", "untrained head", "single")]
+        runs.append(("fgaesq-lite + pair crops", "fgaesq-lite", "pair"))
+    if "fgaesq-lite+ref" in models and not args.no_pair:
+        runs.append(("trained + used with pair crops", "fgaesq-lite+ref", "pair"))
+    runs += [("w/o RankReg", "w/o RankReg", "single"), ("untrained head", "untrained head", "single")]
     for row, key, mode in runs:
         scorer = CachedScorer(models[key], inputs, row)
         rows[row], _ = evaluate_fine(scorer, series, mode)

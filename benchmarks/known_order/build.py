@@ -46,6 +46,7 @@ def build(out: Path, *, clive_limit: int = 60, seed: int = 0) -> dict:
             records[split].append(make_series(src.id, base, fam, seed, out / split))
         print(f"[{idx + 1}/{len(sources)}] {src.id} -> {split}: {', '.join(fams)}", flush=True)
     for split, recs in records.items():
+        (out / split).mkdir(exist_ok=True)  # a split may be empty when few sources are present
         with (out / split / "series.jsonl").open("w", encoding="utf-8") as fh:
             for rec in recs:
                 fh.write(json.dumps(rec, sort_keys=True) + "\n")

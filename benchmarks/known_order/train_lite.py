@@ -12,7 +12,9 @@
   projection + head train: a few minutes on a laptop CPU.
 
 Variants: ``full`` (EMD + RankReg, shipped), ``no-rankreg`` (same run with --no-listmle), ``untrained`` (random
-head, standardisation from the training descriptors).
+head, standardisation from the training descriptors), ``full-ref`` (as ``full`` but fine items are viewed
+against a reference image of their series in training and validation: the DiffToken-like variant; needs pair
+descriptors, ``cache_descriptors --pairs train val``).
 """
 
 from __future__ import annotations
@@ -66,7 +68,9 @@ def run_variant(variant: str, data: Path, epochs: int | None) -> Path:
     from fgaesq.train.run import train
 
     cfg = load_config(CONFIG)
-    cfg.loss.listmle = variant == "full"
+    cfg.loss.listmle = variant in ("full", "full-ref")
+    if variant == "full-ref":
+        cfg.model.model = "fgaesq-lite+ref"  # fine items viewed against a reference of their series
     cfg.trainer.out_dir = str(data / "runs" / variant)
     if epochs:
         cfg.trainer.epochs = epochs

@@ -25,7 +25,11 @@ def _series_file(tmp_path):
 def test_eval_series_prints_table2_and_writes_json(tmp_path):
     data, recs = _series_file(tmp_path)
     out = tmp_path / "res.json"
-    r = runner.invoke(app, ["eval", "--data", str(data), "--mode", "single", "--out", str(out), "--quiet"])
+    r = runner.invoke(
+        app,
+        ["eval", "--data", str(data), "--mode", "single", "--out", str(out), "--quiet"],
+        env={"COLUMNS": "200"},
+    )
     assert r.exit_code == 0, r.output
     for col in ("Acc", "F1", "s-Acc", "s-SRCC", "Pair", "Series", "noise", "defocus"):
         assert col in r.output
@@ -70,3 +74,10 @@ def test_eval_bad_line_is_one_clear_error(tmp_path):
     assert f"{bad}:2" in r.output and "not valid JSON" in r.output
     missing = runner.invoke(app, ["eval", "--data", str(tmp_path / "nope.jsonl")])
     assert missing.exit_code == 2 and "file not found" in missing.output
+
+
+def test_eval_unusable_weights_is_one_clear_error(tmp_path):
+    data, _ = _series_file(tmp_path)
+    r = runner.invoke(app, ["eval", "--data", str(data), "--weights", str(tmp_path / "missing.safetensors")])
+    assert r.exit_code == 2
+    assert r.output.startswith("error: --weights") and len(r.output.strip().splitlines()) == 1

@@ -24,7 +24,10 @@ def coffee() -> np.ndarray:
 
 
 def _md5s(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.md5(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*.jpg"))}
+    return {
+        str(p.relative_to(folder)): hashlib.md5(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*.jpg"))
+    }
 
 
 def test_make_series_is_deterministic_and_well_formed(tmp_path, coffee):

@@ -106,7 +106,9 @@ def _series(name, cat, images, scores, pairs):
 
 
 def test_category_metrics_two_image_series_count_in_s_acc_only():
-    s3 = _series("s3", "nat", ["a", "b", "c"], [3.0, 2.0, 1.0], [("a", "b", 1.0), ("b", "c", 1.0), ("a", "c", 1.0)])
+    s3 = _series(
+        "s3", "nat", ["a", "b", "c"], [3.0, 2.0, 1.0], [("a", "b", 1.0), ("b", "c", 1.0), ("a", "c", 1.0)]
+    )
     s2 = _series("s2", "nat", ["x", "y"], [1.0, 2.0], [("x", "y", 0.9)])  # wrong order
     m = category_metrics([s3, s2])
     assert m["acc"] == pytest.approx(3 / 4)
@@ -116,8 +118,12 @@ def test_category_metrics_two_image_series_count_in_s_acc_only():
 
 
 def test_category_metrics_s_srcc_mean_with_ties_and_constant():
-    a = _series("a", "c", ["1", "2", "3"], [5.0, 5.0, 1.0], [("1", "2", 1.0), ("2", "3", 1.0), ("1", "3", 1.0)])
-    b = _series("b", "c", ["1", "2", "3"], [2.0, 2.0, 2.0], [("1", "2", 1.0), ("2", "3", 1.0), ("1", "3", 1.0)])
+    a = _series(
+        "a", "c", ["1", "2", "3"], [5.0, 5.0, 1.0], [("1", "2", 1.0), ("2", "3", 1.0), ("1", "3", 1.0)]
+    )
+    b = _series(
+        "b", "c", ["1", "2", "3"], [2.0, 2.0, 2.0], [("1", "2", 1.0), ("2", "3", 1.0), ("1", "3", 1.0)]
+    )
     m = category_metrics([a, b])
     # a: g = [1, 0, -1], scores ranks [2.5, 2.5, 1] -> rho = sqrt(3)/2 ; b: constant -> 0
     assert m["s_srcc"] == pytest.approx((math.sqrt(3) / 2 + 0.0) / 2)
@@ -139,7 +145,9 @@ def test_summaries_match_the_paper_table3_from_table2():
 
 
 def test_fine_metrics_groups_by_category():
-    s1 = _series("s1", "b", ["a", "b", "c"], [3.0, 2.0, 1.0], [("a", "b", 1.0), ("b", "c", 1.0), ("a", "c", 1.0)])
+    s1 = _series(
+        "s1", "b", ["a", "b", "c"], [3.0, 2.0, 1.0], [("a", "b", 1.0), ("b", "c", 1.0), ("a", "c", 1.0)]
+    )
     s2 = _series("s2", "a", ["x", "y"], [2.0, 1.0], [("x", "y", 1.0)])
     m = fine_metrics([s1, s2])
     assert list(m["per_category"]) == ["a", "b"]

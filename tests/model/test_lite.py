@@ -21,9 +21,11 @@ from fgaesq.model.lite import (
     FGAesQLite,
     LiteConfig,
     LiteInputs,
+    LiteScorer,
     imagenet_backbone,
     load_default_scorer,
     pair_boxes,
+    single_boxes,
     single_views,
 )
 
@@ -56,9 +58,21 @@ def test_scores_real_photos_deterministically(scorer, clive_dir):
     assert a.shape == (3,) and np.all((a >= 1) & (a <= 10))
     np.testing.assert_array_equal(a, b)
     pil = Image.open(photos[1])
-    assert scorer.score([pil])[0] == a[1]  # a PIL image and its file give the same score
+    assert scorer.score([pil])[0] == scorer.score([photos[1]])[0]  # a PIL image and its file: the same score
+    np.testing.assert_allclose(scorer.score([photos[1]])[0], a[1], atol=1e-5)  # batch size: float noise only
     e = scorer.embed(photos[:2])
-    assert e.shape == (2, 512) and np.isfinite(e).all()
+    assert e.shape == (2, 1280) and np.isfinite(e).all()
+
+
+def test_embed_is_about_content_not_defects(scorer, tmp_path):
+    from PIL import ImageFilter
+
+    cat, coffee = Image.fromarray(skimage.data.chelsea()), Image.fromarray(skimage.data.coffee())
+    blurred = cat.filter(ImageFilter.GaussianBlur(2))
+    e = scorer.embed([cat, blurred, coffee])
+    n = e / np.linalg.norm(e, axis=1, keepdims=True)
+    same, other = float(n[0] @ n[1]), float(n[0] @ n[2])
+    assert same > 0.7 and other < 0.4, (same, other)  # a burst stays together, another photo does not
 
 
 def test_pair_mode_scores_both_images(scorer, clive_dir):
@@ -66,12 +80,23 @@ def test_pair_mode_scores_both_images(scorer, clive_dir):
     out = scorer.score_pairs([(a, b, "x"), (b, a, "y")])
     assert out.shape == (2, 2)
     np.testing.assert_allclose(out[0], out[1][::-1], atol=1e-6)  # order of the pair does not matter
+    # the shipped model was trained on single-mode views: pair mode scores each image as in single mode
+    assert scorer.pair_crops is False
+    np.testing.assert_allclose(out[0], scorer.score([a, b]), atol=1e-5)
+    crops = LiteScorer(scorer.model, "crops", pair_crops=True).score_pairs([(a, b, "x"), (b, a, "y")])
+    np.testing.assert_allclose(crops[0], crops[1][::-1], atol=1e-6)
+    assert not np.allclose(crops[0], out[0], atol=1e-4)  # different windows, different scores
 
 
 def test_orders_known_order_series_from_real_photos(scorer, tmp_path):
     """Photos never seen in training: the scikit-image photos of the benchmark's test split (chelsea, camera)."""
     rhos, top1 = [], []
-    for name, family in (("chelsea", "defocus"), ("chelsea", "noise"), ("camera", "jpeg"), ("camera", "motion")):
+    for name, family in (
+        ("chelsea", "defocus"),
+        ("chelsea", "noise"),
+        ("camera", "jpeg"),
+        ("camera", "motion"),
+    ):
         photo = prepare_photo(getattr(skimage.data, name)())
         rec = make_series(f"unit/{name}", photo, family, 7, tmp_path)
         (tmp_path / "s.jsonl").write_text(json.dumps(rec) + "\n")
@@ -90,7 +115,9 @@ def test_pair_boxes_find_the_changed_region():
     changed[300:360, 380:440] = 255 - changed[300:360, 380:440]
     (x, y), *_ = pair_boxes(Image.fromarray(base), Image.fromarray(changed), 224, 2)
     assert x <= 380 and x + 224 >= 440 and y <= 300 and y + 224 >= 360
-    assert pair_boxes(Image.fromarray(base), Image.fromarray(base), 224, 2) == [(0, 0), (288, 288)]
+    # identical images: no difference to follow, the single-mode windows (quadrant centres) are used
+    assert pair_boxes(Image.fromarray(base), Image.fromarray(base), 224, 2) == single_boxes(512, 512, 224, 2)
+    assert single_boxes(512, 512, 224, 2) == [(16, 16), (272, 272)]
 
 
 def test_inputs_builder_matches_the_model_and_pickles(clive_dir):

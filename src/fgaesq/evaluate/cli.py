@@ -48,6 +48,7 @@ def eval_cmd(
 ) -> None:
     """Evaluate a model: pair Acc/F1, s-Acc, s-SRCC per category (+ Pair/Series), or SRCC/PLCC on a CSV."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import Progress
 
     from fgaesq.evaluate.runner import evaluate_coarse, evaluate_fine
@@ -56,17 +57,18 @@ def eval_cmd(
 
     console = Console()
     if mode not in MODES:
-        console.print(f"[red]error:[/] --mode {mode}: choose one of {', '.join(MODES)}")
+        console.print(f"[red]error:[/] --mode {mode}: choose one of {', '.join(MODES)}", soft_wrap=True)
         raise typer.Exit(2)
     if not data.is_file():
         console.print(
-            f"[red]error:[/] --data {data}: file not found; give a series .jsonl or a .csv of scores"
+            f"[red]error:[/] --data {escape(str(data))}: file not found; give a series .jsonl or a .csv of scores",
+            soft_wrap=True,
         )
         raise typer.Exit(2)
     try:
         scorer = resolve_eval_scorer(weights, device)
-    except (FileNotFoundError, ValueError) as e:
-        console.print(f"[red]error:[/] --weights {weights}: {e}")
+    except Exception as e:  # noqa: BLE001 - missing file, wrong arch, WeightsError of the resolver: one line
+        console.print(f"[red]error:[/] --weights {escape(str(weights))}: {escape(str(e))}", soft_wrap=True)
         raise typer.Exit(2) from None
     label = name or scorer.name
     if not quiet:
@@ -104,10 +106,10 @@ def eval_cmd(
                         for s in scored
                     ],
                 }
-                for t in table2({label: metrics}, title=f"{data.name} ({mode} mode)"):
+                for t in table2({label: metrics}, title=f"{data.name} ({mode} mode)", width=console.width):
                     console.print(t)
     except (DataError, OSError) as e:
-        console.print(f"[red]error:[/] {e}")
+        console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
         raise typer.Exit(1) from None
     if out:
         out.write_text(json.dumps(result, indent=1) + "\n")

@@ -14,15 +14,17 @@ def _fmt(x: float) -> str:
     return "—" if x != x else f"{x:.3f}"
 
 
-def table2(rows: Mapping[str, dict], title: str = "") -> list[Table]:
-    """One Rich table per group of 3 categories: a row per model, 4 columns per category, then Pair / Series."""
+def table2(rows: Mapping[str, dict], title: str = "", width: int | None = None) -> list[Table]:
+    """One Rich table per group of categories (3, fewer when ``width`` is narrow): a row per model, 4 columns per
+    category, then Pair / Series on the last table."""
     cats = sorted({c for r in rows.values() for c in r["per_category"]})
-    groups = [cats[i : i + CATS_PER_TABLE] for i in range(0, len(cats), CATS_PER_TABLE)] or [[]]
+    per = CATS_PER_TABLE if width is None else max(1, min(CATS_PER_TABLE, (width - 40) // 36))
+    groups = [cats[i : i + per] for i in range(0, len(cats), per)] or [[]]
     tables = []
     for g, group in enumerate(groups):
         last = g == len(groups) - 1
         t = Table(title=title if g == 0 else None, show_lines=False)
-        t.add_column("Method", no_wrap=True)
+        t.add_column("Method", max_width=24, overflow="fold")
         for c in group:
             for _, label in COLUMNS:
                 t.add_column(f"{c[:8]}\n{label}", justify="right")

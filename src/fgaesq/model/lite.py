@@ -321,13 +321,25 @@ def pair_views(a: ImageRef, b: ImageRef, config: LiteConfig) -> tuple[torch.Tens
 # --- the Scorer (docs/contracts.md) --------------------------------------------------------------------
 
 
-class LiteScorer:
-    """fgaesq-lite as a Scorer: score (single mode), score_pairs (pair mode), embed (512-d features)."""
+def _ref_key(ref: ImageRef) -> object:
+    return ("img", id(ref)) if isinstance(ref, Image.Image) else ("path", str(Path(ref).resolve()))
 
-    def __init__(self, model: FGAesQLite, name: str, batch_size: int = 8) -> None:
+
+class LiteScorer:
+    """fgaesq-lite as a Scorer: score (single mode), score_pairs (pair mode), embed (content features).
+
+    ``pair_crops`` (default: as the model was trained, ``config.train_reference``) chooses whether pair mode
+    takes the crops where the two images differ most; when False, pair mode scores each image as in single mode
+    (the shipped model was trained that way and measured best so: docs/fgaesq-lite.md).
+    """
+
+    def __init__(
+        self, model: FGAesQLite, name: str, batch_size: int = 8, pair_crops: bool | None = None
+    ) -> None:
         self.model = model.eval()
         self.name = name
         self.batch_size = batch_size
+        self.pair_crops = model.config.train_reference if pair_crops is None else pair_crops
         self.device = next(model.parameters()).device
 
     @torch.no_grad()
@@ -347,22 +359,35 @@ class LiteScorer:
         return self._run([single_views(im, self.model.config) for im in images]).score.cpu().double().numpy()
 
     def score_pairs(self, pairs: Sequence[tuple[ImageRef, ImageRef, str]]) -> np.ndarray:
-        """Pair-mode scores, shape (n, 2): each image viewed where it differs most from its partner."""
+        """Pair-mode scores, shape (n, 2): with ``pair_crops``, each image viewed where it differs from its partner."""
         if not pairs:
             return np.zeros((0, 2))
+        cfg = self.model.config
+        if not self.pair_crops:  # the reference does not change the views: score each distinct image once
+            refs: dict[object, ImageRef] = {}
+            for a, b, _ in pairs:
+                for im in (a, b):
+                    refs.setdefault(_ref_key(im), im)
+            keys = list(refs)
+            scores = dict(zip(keys, self.score([refs[k] for k in keys]), strict=True))
+            return np.array([[scores[_ref_key(a)], scores[_ref_key(b)]] for a, b, _ in pairs], dtype=np.float64)
         views = []
         for a, b, _pair_id in pairs:
-            va, vb = pair_views(a, b, self.model.config)
+            va, vb = pair_views(a, b, cfg)
             views += [va, vb]
         return self._run(views).score.cpu().double().numpy().reshape(-1, 2)
 
+    @torch.no_grad()
     def embed(self, images: Sequence[ImageRef]) -> np.ndarray:
-        """512-d features (single mode), shape (n, 512), for similarity grouping."""
-        if not images:
-            return np.zeros((0, self.model.config.feature_dim))
-        return (
-            self._run([single_views(im, self.model.config) for im in images]).features.cpu().double().numpy()
-        )
+        """Content features for similarity grouping, shape (n, 1280): the ImageNet backbone's pooled final map
+        of the global view (the quality-trained 512-d features would split a burst by its defects)."""
+        c = self.model.config
+        start = c.view_dim - 1280
+        out = []
+        for i in range(0, len(images), self.batch_size):
+            views = torch.stack([single_views(im, c) for im in images[i : i + self.batch_size]]).to(self.device)
+            out.append(self.model.describe(views)[:, start : c.view_dim])
+        return torch.cat(out).cpu().double().numpy() if out else np.zeros((0, 1280))
 
 
 def load_scorer(path: str | Path, *, device: str = "cpu", batch_size: int = 8) -> LiteScorer:
