@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
+
+from fgaesq.data.series_jsonl import SeriesFormatError
+from fgaesq.data.series_jsonl import read_series_jsonl as _read_records
 
 
 class DataError(ValueError):
@@ -29,52 +31,27 @@ def _pairs_from_ranking(ranking: list[str]) -> list[tuple[str, str, float]]:
 
 
 def read_series_jsonl(path: str | Path) -> list[Series]:
-    """Parse a series JSONL file; pairs default to every pair of ``ranking`` (better first, p = 1)."""
-    path = Path(path)
-    out: list[Series] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{where}: not valid JSON ({exc.msg}); one series object per line") from None
-            images = rec.get("images")
-            if not isinstance(images, list) or not images:
-                raise DataError(f"{where}: 'images' must be a non-empty list of image paths")
-            root = path.parent / rec["root"] if rec.get("root") else path.parent
-            if "pairs" in rec and rec["pairs"]:
-                pairs = []
-                for q in rec["pairs"]:
-                    try:
-                        a, b, p = str(q["a"]), str(q["b"]), float(q["p"])
-                    except (KeyError, TypeError, ValueError):
-                        raise DataError(f"{where}: each pair needs 'a', 'b' and a numeric 'p'") from None
-                    if not 0.0 <= p <= 1.0:
-                        raise DataError(f"{where}: pair p = {p} is outside [0, 1]")
-                    if a not in images or b not in images:
-                        raise DataError(f"{where}: pair ({a}, {b}) names an image not listed in 'images'")
-                    pairs.append((a, b, p))
-            elif rec.get("ranking"):
-                ranking = [str(r) for r in rec["ranking"]]
-                if sorted(ranking) != sorted(images):
-                    raise DataError(f"{where}: 'ranking' must list exactly the series' images")
-                pairs = _pairs_from_ranking(ranking)
-            else:
-                raise DataError(f"{where}: a series needs 'pairs' or 'ranking'")
-            out.append(
-                Series(
-                    series=str(rec.get("series", f"line-{lineno}")),
-                    category=str(rec.get("category") or "all"),
-                    names=tuple(str(i) for i in images),
-                    paths=tuple(root / str(i) for i in images),
-                    pairs=tuple(pairs),
-                )
-            )
-    if not out:
+    """Evaluation view of a series JSONL file (parsed and validated by `fgaesq.data.series_jsonl`).
+
+    Pairs default to every pair of ``ranking`` (better first, p = 1) when a series lists none.
+    """
+    try:
+        records = _read_records(path)
+    except SeriesFormatError as exc:
+        raise DataError(str(exc)) from None
+    if not records:
         raise DataError(f"{path}: no series found; expected one JSON object per line")
+    out: list[Series] = []
+    for rec in records:
+        pairs = [(q.a, q.b, q.p) for q in rec.pairs]
+        if not pairs and rec.ranking:
+            if sorted(rec.ranking) != sorted(rec.images):
+                raise DataError(f"{path}: series '{rec.series}': 'ranking' must list exactly the series' images")
+            pairs = _pairs_from_ranking(rec.ranking)
+        if not pairs:
+            raise DataError(f"{path}: series '{rec.series}' needs 'pairs' or 'ranking'")
+        out.append(Series(series=rec.series, category=rec.category or "all", names=tuple(rec.images),
+                          paths=tuple(rec.image_paths()), pairs=tuple(pairs)))
     return out
 
 
