@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from PIL import Image
 from skimage import data
@@ -27,7 +27,7 @@ def test_exif_datetime_original_with_subseconds(tmp_path):
     ta, tb = capture_time(a), capture_time(b)
     assert ta.source == tb.source == "exif"
     assert abs((tb.timestamp - ta.timestamp) - 1.25) < 1e-6
-    expected = datetime(2024, 5, 1, 10, 0, 0, 250000, tzinfo=timezone.utc).timestamp()
+    expected = datetime(2024, 5, 1, 10, 0, 0, 250000, tzinfo=UTC).timestamp()
     assert abs(ta.timestamp - expected) < 1e-6
     assert ta.isoformat() == "2024-05-01T10:00:00.250000"
 

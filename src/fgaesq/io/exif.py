@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PIL import Image
@@ -25,7 +25,7 @@ class CaptureTime:
 
     def isoformat(self) -> str:
         """The time as ISO 8601 (camera-local for EXIF, UTC for file times)."""
-        return datetime.fromtimestamp(self.timestamp, tz=timezone.utc).replace(tzinfo=None).isoformat()
+        return datetime.fromtimestamp(self.timestamp, tz=UTC).replace(tzinfo=None).isoformat()
 
 
 def _parse(value: object, subsec: object) -> float | None:
@@ -36,7 +36,7 @@ def _parse(value: object, subsec: object) -> float | None:
         dt = datetime.strptime(value.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
     except ValueError:
         return None
-    t = dt.replace(tzinfo=timezone.utc).timestamp()
+    t = dt.replace(tzinfo=UTC).timestamp()
     digits = "".join(ch for ch in str(subsec or "") if ch.isdigit())
     if digits:
         t += int(digits) / 10 ** len(digits)
