@@ -25,6 +25,10 @@ def version() -> None:
 
 
 # --- command registrations (one line per command; keep sorted) ---
+from fgaesq.rank.cli import rank_cmd, score_cmd  # noqa: E402
+
+app.command("rank")(rank_cmd)
+app.command("score")(score_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover
