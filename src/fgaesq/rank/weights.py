@@ -56,8 +56,8 @@ def _model_scorer(spec: str, name_hint: str, **kw) -> Scorer:
     except Exception as e:  # CheckpointError, ConfigError, OSError ... all become one clear line
         raise WeightsError(f"--weights {name_hint}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from e
     label = getattr(getattr(model, "config", None), "name", None) or "fgaesq"
-    source = getattr(model, "source", None) or spec
-    return FGAesQScorer(model, name=f"{label} ({source})", **kw)
+    source = getattr(model, "source", None)
+    return FGAesQScorer(model, name=source or f"{label} ({spec})", **kw)
 
 
 def resolve_scorer(
