@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from fgaesq.io import DEFAULT_MAX_SIZE, collect_paths
 from fgaesq.io.xmp import rating_for_rank, write_sidecar
@@ -48,7 +49,7 @@ def _progress(console: Console, quiet: bool):
 
 
 def _usage_error(console: Console, message: str) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", markup=True)
+    console.print(Text("error: ", style="bold red") + Text(message))
     return typer.Exit(EXIT_USAGE)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 from rich.table import Table
@@ -124,27 +125,41 @@ def write_output(path: Path, json_doc: dict, csv_text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def _short(paths: list[str]) -> tuple[str, dict[str, str]]:
+    """Common folder of the paths and each path relative to it (for compact tables)."""
+    if not paths:
+        return "", {}
+    parents = [os.path.dirname(p) or "." for p in paths]
+    try:
+        base = os.path.commonpath(parents)
+    except ValueError:
+        return "", {p: p for p in paths}
+    return base, {p: os.path.relpath(p, base) for p in paths}
+
+
 def score_table(result: ScoreResult) -> Table:
     """Scores best first."""
-    t = Table(title=f"Scores ({result.model})", title_justify="left")
+    base, short = _short([im.path for im in result.images])
+    t = Table(title=f"Scores in {base} ({result.model})", title_justify="left")
     t.add_column("#", justify="right")
-    t.add_column("image")
+    t.add_column("image", overflow="fold")
     t.add_column("score", justify="right")
     for i, im in enumerate(sorted(result.images, key=lambda x: (-x.score, x.path)), 1):
-        t.add_row(str(i), im.path, f"{im.score:.4f}")
+        t.add_row(str(i), short[im.path], f"{im.score:.4f}")
     return t
 
 
 def rank_table(result: RankResult) -> Table:
     """Every series with its ranking; the best pick marked."""
-    t = Table(title=f"Ranking ({result.model}; series by {result.series_by})", title_justify="left")
+    base, short = _short([im.path for s in result.series for im in s.ranking])
+    t = Table(title=f"Ranking of {base} ({result.model}; series by {result.series_by})", title_justify="left")
     t.add_column("series")
     t.add_column("#", justify="right")
-    t.add_column("image")
+    t.add_column("image", overflow="fold")
     t.add_column("score", justify="right")
     t.add_column("", justify="left")
     for s in result.series:
         for im in s.ranking:
-            t.add_row(s.series if im.rank == 1 else "", str(im.rank), im.path, f"{im.score:.4f}",
+            t.add_row(s.series if im.rank == 1 else "", str(im.rank), short[im.path], f"{im.score:.4f}",
                       "best" if im.rank == 1 else "", end_section=im.rank == len(s.ranking))
     return t
