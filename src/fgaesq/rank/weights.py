@@ -6,6 +6,7 @@ import inspect
 from pathlib import Path
 
 from fgaesq.io import DEFAULT_MAX_SIZE
+from fgaesq.rank.device import pick_device
 from fgaesq.rank.scorer import FGAesQScorer, Scorer
 
 DEFAULT_HUB_MODEL = "fgaesq-vit-b-16"
@@ -79,7 +80,7 @@ def resolve_scorer(
             cached = _cached_default()
             if cached is not None:
                 return _model_scorer(cached, DEFAULT_HUB_MODEL, **kw)
-        lite = _lite_scorer(**kw)
+        lite = _lite_scorer(**{**kw, "device": str(pick_device(device))})
         if lite is None:
             raise WeightsError(HOW_TO_GET_WEIGHTS)
         return lite
