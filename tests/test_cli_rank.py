@@ -12,8 +12,8 @@ import pyexiv2
 import pytest
 from typer.testing import CliRunner
 
-from cli_helpers import bad_files, burst_photos, save_tiny_weights
 from fgaesq.cli import app
+from rank_cli_helpers import bad_files, burst_photos, save_tiny_weights
 
 
 def _sha(path: Path) -> str:

@@ -12,8 +12,8 @@ from PIL import Image
 from skimage import data
 from typer.testing import CliRunner
 
-from cli_helpers import bad_files, save_tiny_weights
 from fgaesq.cli import app
+from rank_cli_helpers import bad_files, save_tiny_weights
 
 FORMATS = {"jpg": {"quality": 95}, "png": {}, "webp": {"quality": 95}, "tiff": {}, "bmp": {}, "heic": {"quality": 95}}
 

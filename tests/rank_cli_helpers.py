@@ -17,8 +17,8 @@ def _load(name: str, rel: str):
     return module
 
 
-burst_photos = _load("fgaesq_test_burst_photos", "rank/burst_photos.py")
-bad_files = _load("fgaesq_test_bad_files", "io/bad_files.py")
+burst_photos = _load("fgaesq_test_burst_photos", "rank/rank_burst_photos.py")
+bad_files = _load("fgaesq_test_bad_files", "io/io_bad_files.py")
 
 
 def save_tiny_weights(folder: Path) -> Path:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from bad_files import make_bad_files
+from io_bad_files import make_bad_files
 from PIL import Image
 from skimage import data
 

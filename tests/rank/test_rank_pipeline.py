@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from burst_photos import make_bursts
 from PIL import Image
+from rank_burst_photos import make_bursts
 from skimage import data
 
 from fgaesq.io import list_images
