@@ -77,6 +77,16 @@ def test_native_edge_case_drops_one(tok):
     assert not t.pad.any() and len(t.info["kept_index"]) == 512 and t.info["kept_index"][0] == 0
 
 
+def test_native_edge_case_fixed_mode():
+    t = DiffTokenizer(_pos_source(), compat=False).single(_photo(512, 256), seed=3)
+    assert not t.pad.any() and t.info["removed_index"].size == 1 and t.info["removed_index"][0] > 0
+
+
+def test_forced_fills_must_match_the_grid(tok):
+    with pytest.raises(ValueError, match="fills for image 1"):
+        tok.pair(_photo(640, 480), _photo(640, 480, "coffee"), pair_id="f", fills=(np.zeros(5), None))
+
+
 def test_native_tokens_are_normalised_pixels(tok):
     img = _photo(300, 200, "chelsea")
     t = tok.single(img)
@@ -210,3 +220,29 @@ def test_bad_inputs(tok):
         DiffTokenizer(torch.zeros(11, 4))
     with pytest.raises(ValueError, match="alignment"):
         tok.pair(_photo(64, 64), _photo(64, 64), pair_id="x", alignment="diagonal")
+
+
+def test_fixed_mode_pair_keeps_all_fine_tokens(golden_dir):
+    """On a 1024x768 pair (811 -> 512 slots) compat=False keeps all 56 fine tokens; decisions stay the same."""
+    imgs = [Image.open(golden_dir / "images" / f"series1_{i}.png") for i in (1, 2)]
+    src = _pos_source()
+    a1, a2 = DiffTokenizer(src).pair(*imgs, pair_id="1_1_2")
+    b1, b2 = DiffTokenizer(src, compat=False).pair(*imgs, pair_id="1_1_2")
+    for a, b in ((a1, a2), (b1, b2)):
+        assert len(a) == len(b) == 512 and not a.pad.any()
+    for a, b in ((a1, b1), (a2, b2)):
+        assert np.array_equal(a.info["candidates"], b.info["candidates"])
+        assert int(a.scale.sum()) < 56 == int(b.scale.sum())
+    # image 1 draws its fine cells before any drop; image 2's draws follow image 1's (mode-dependent) drop
+    assert a1.info["fine_cells"] == b1.info["fine_cells"]
+
+
+def test_tokenizer_and_tokens_pickle(tok):
+    """DataLoader workers need both to pickle."""
+    import pickle
+
+    t = tok.single(_photo(1024, 768), seed=4)
+    t2 = pickle.loads(pickle.dumps(t))
+    assert _same(t, t2)
+    tok2 = pickle.loads(pickle.dumps(tok))
+    assert _same(tok2.single(_photo(1024, 768), seed=4), t)

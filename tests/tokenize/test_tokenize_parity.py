@@ -187,3 +187,14 @@ def test_importance_checker_detects_perturbed_candidates(golden_dir):
     imp[2, 2] += 5e-5
     rec["img1_importance"] = imp
     assert any(p.startswith("importance: max abs") for p in compare_importance(t1, rec, "img1_"))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@pytest.mark.parametrize("pid", ["3_1_4", "5_1_2", "1_1_2"])
+def test_pair_importance_on_gpu(golden_dir, pid):
+    """SSIM on the GPU gives the recorded importance and candidates (smallest gap at a cut: 4.8e-5 in 3_1_4)."""
+    rec = _npz(golden_dir / "pairs" / f"pair_{pid}.npz")
+    src = torch.from_numpy(_npz(golden_dir / "pos_interp.npz")["positional_embedding"])
+    t1, t2 = DiffTokenizer(src, device="cuda").pair(*_pair_images(golden_dir, pid), pair_id=pid)
+    assert compare_importance(t1, rec, "img1_") == [] and compare_importance(t2, rec, "img2_") == []
+    assert compare_tokens(t1, rec, "img1_") == [] and compare_tokens(t2, rec, "img2_") == []

@@ -33,10 +33,10 @@ def as_rgb_array(image: Image.Image | np.ndarray | torch.Tensor) -> np.ndarray:
 
 def image_seed(arr: np.ndarray) -> int:
     """A deterministic seed from the image's size and pixel bytes."""
-    h = hashlib.blake2b(digest_size=8)
+    h = hashlib.sha256()  # hardware-accelerated on current CPUs: ~20 ms for 12 MP
     h.update(np.asarray(arr.shape, dtype=np.int64).tobytes())
     h.update(memoryview(arr).cast("B"))
-    return int.from_bytes(h.digest(), "little") % (2**32)
+    return int.from_bytes(h.digest()[:8], "little") % (2**32)
 
 
 def pad_or_crop_32(h: int, w: int) -> tuple[int, int, str]:

@@ -17,7 +17,7 @@ def _box_valid(x: torch.Tensor) -> torch.Tensor:
     return d.to(torch.float32)
 
 
-def cell_ssim(a: torch.Tensor, b: torch.Tensor, *, chunk: int = 2048) -> torch.Tensor:
+def cell_ssim(a: torch.Tensor, b: torch.Tensor, *, chunk: int | None = None) -> torch.Tensor:
     """Mean SSIM of (N, C, h, w) float32 cells in [0, 1] (data range 1), averaged over channels: (N,) float64.
 
     Same arithmetic as scikit-image (float32 maps, 7x7 uniform window, sample covariance 49/48, mean over the
@@ -25,6 +25,8 @@ def cell_ssim(a: torch.Tensor, b: torch.Tensor, *, chunk: int = 2048) -> torch.T
     """
     if a.shape != b.shape:
         raise ValueError(f"cell stacks differ in shape: {tuple(a.shape)} vs {tuple(b.shape)}")
+    if chunk is None:  # small chunks stay in the CPU cache; a GPU wants big launches
+        chunk = 128 if a.device.type == "cpu" else 8192
     out = []
     c1 = torch.tensor((K1 * 1.0) ** 2, dtype=torch.float32)
     c2 = torch.tensor((K2 * 1.0) ** 2, dtype=torch.float32)

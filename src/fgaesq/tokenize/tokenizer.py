@@ -114,7 +114,9 @@ class DiffTokenizer:
         )
         return self._finish(arr, plan, sample, removed, kept_index, info)
 
-    def _native(self, arr: np.ndarray, rng: random.Random, kept_index, info: dict) -> Tokens:
+    def _native(
+        self, arr: np.ndarray, rng: random.Random, kept_index: Sequence[int] | None, info: dict
+    ) -> Tokens:
         h, w = arr.shape[:2]
         plan, grid = native_plan(h, w)
         removed = None
@@ -179,8 +181,18 @@ class DiffTokenizer:
         return cell_importance(c1[:m], c2[:m]).cpu().numpy()
 
     def _pair_image(
-        self, arr, work, scores, overlap_rows, rng, fill, fine_forced, kept_forced, info
+        self,
+        arr: np.ndarray,
+        work: tuple[int, int, str],
+        scores: np.ndarray,
+        overlap_rows: int,
+        rng: random.Random,
+        fill: np.ndarray | None,
+        fine_forced: Sequence[int] | None,
+        kept_forced: Sequence[int] | None,
+        info: dict,
     ) -> Tokens:
+        """One image of a pair: importance list (+ random fills), candidates, fine cells, dropping, tokens."""
         hp, wp, decision = work
         rows, cols = hp // CELL, wp // CELL
         n = rows * cols
@@ -192,6 +204,9 @@ class DiffTokenizer:
         unique = [p for p in range(scores.size, min(raw_len, n))]
         used = imp.copy()
         fill_flat = None if fill is None else np.asarray(fill, dtype=np.float64).ravel()
+        if fill_flat is not None and fill_flat.size != n:
+            raise ValueError(f"fills for image {info['image']} must hold {n} values ({rows} x {cols} cells), "
+                             f"got {fill_flat.size}")
         for p in missing + unique:
             v = rng.random()
             used[p] = v if fill_flat is None else fill_flat[p]
@@ -221,19 +236,28 @@ class DiffTokenizer:
         extra = len(plan) - self.seq_len
         if extra <= 0:
             return None
-        if not self.compat:
-            coarse = np.nonzero(plan.kind == KIND_COARSE)[0].tolist()
-            return rng.sample(coarse, extra)
+        if not self.compat:  # fine tokens are protected: drop among coarse (or native) tokens only
+            pool = np.nonzero((plan.kind != KIND_CLS) & (plan.kind != KIND_FINE))[0].tolist()
+            return rng.sample(pool, extra)
         if protected is None:
             return rng.sample(range(1, len(plan)), extra)
         pool = [i for i in range(1, len(plan)) if i not in protected]
         return rng.sample(pool, extra)
 
-    def _finish(self, arr, plan: Plan, sample, removed, kept_forced, info: dict) -> Tokens:
+    def _finish(
+        self,
+        arr: np.ndarray,
+        plan: Plan,
+        sample: Sequence[int],
+        removed: Sequence[int] | None,
+        kept_forced: Sequence[int] | None,
+        info: dict,
+    ) -> Tokens:
+        """Fit the plan to seq_len (forced kept slots, drawn removals or padding), read pixels, record provenance."""
         full_len = len(plan)
         if kept_forced is not None:
             kept = np.asarray(kept_forced, dtype=np.int64)
-            if kept.size > self.seq_len or kept[0] != 0 or np.any(np.diff(kept) <= 0) or kept[-1] >= full_len:
+            if kept.size == 0 or kept.size > self.seq_len or kept[0] != 0 or np.any(np.diff(kept) <= 0) or kept[-1] >= full_len:
                 raise ValueError(f"kept_index must be ascending slots 0..{full_len - 1} starting with 0, "
                                  f"at most {self.seq_len} of them")
         elif removed is not None:
@@ -257,6 +281,7 @@ class DiffTokenizer:
         return tokens
 
     def _materialise(self, arr: np.ndarray, plan: Plan, info: dict) -> Tokens:
+        """Read, normalise and (coarse) filter the pixels of every planned slot; look up positional rows."""
         length = len(plan)
         patches = torch.zeros(length, 3, 16, 16, dtype=torch.float32)
         pos = torch.zeros(length, self.table.dim, dtype=torch.float32)
