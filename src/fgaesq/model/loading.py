@@ -10,6 +10,7 @@ import torch
 from fgaesq.model.authors import load_authors_model
 from fgaesq.model.checkpoint import checkpoint_paths, load_checkpoint
 from fgaesq.model.config import get_config, list_models
+from fgaesq.model.hub import cache_only_when_unreachable
 from fgaesq.model.network import FGAesQ
 from fgaesq.model.statedict import CheckpointError
 
@@ -49,22 +50,26 @@ def resolve_hf_hub(spec: str, *, cache_dir: str | Path | None = None) -> Path:
         raise CheckpointError(f"hf-hub:{spec}: expected hf-hub:ORG/REPO or hf-hub:ORG/REPO/FILE")
     repo, filename = "/".join(parts[:2]), "/".join(parts[2:])
     cache = str(cache_dir) if cache_dir else None
-    try:
-        if not filename:
-            return Path(snapshot_download(repo, cache_dir=cache,
-                                          allow_patterns=["*.safetensors", "*.json", *(f"*{s}" for s in AUTHORS_SUFFIXES)]))
-        path = Path(hf_hub_download(repo, filename, cache_dir=cache))
-    except Exception as e:  # offline / not found / connection errors come in several types
-        reason = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
-        raise CheckpointError(
-            f"hf-hub:{spec}: not available ({type(e).__name__}: {reason}). Files already in the Hugging Face cache "
-            "work offline (HF_HUB_OFFLINE=1); otherwise download them once while online, or pass a local path"
-        ) from e
-    if filename.endswith(".safetensors"):
+    patterns = ["*.safetensors", "*.json", *(f"*{s}" for s in AUTHORS_SUFFIXES)]
+    with cache_only_when_unreachable() as online:
         try:
-            hf_hub_download(repo, checkpoint_paths(filename)[1].as_posix(), cache_dir=cache)
-        except Exception:  # the config json is optional: the safetensors header carries a copy
-            log.debug("hf-hub:%s: no config json beside the weights", spec)
+            if not filename:
+                return Path(snapshot_download(repo, cache_dir=cache, allow_patterns=patterns))
+            path = Path(hf_hub_download(repo, filename, cache_dir=cache))
+        except Exception as e:  # offline / not found / connection errors come in several types
+            reason = str(e).splitlines()[0] if str(e) else ""
+            reason = reason if len(reason) <= 200 else reason[:200] + "..."
+            where = "" if online else "the hub cannot be reached and it is not in the local cache; "
+            raise CheckpointError(
+                f"hf-hub:{spec}: not available ({where}{type(e).__name__}: {reason}). Files already in the Hugging "
+                "Face cache work offline (HF_HUB_OFFLINE=1); otherwise download them once while online, or pass a "
+                "local path"
+            ) from e
+        if filename.endswith(".safetensors"):
+            try:
+                hf_hub_download(repo, checkpoint_paths(filename)[1].as_posix(), cache_dir=cache)
+            except Exception:  # the config json is optional: the safetensors header carries a copy
+                log.debug("hf-hub:%s: no config json beside the weights", spec)
     return path
 
 

@@ -154,7 +154,7 @@ class FGAesQ(nn.Module):
         features = self.visual.ln_post(x[:, 0]) @ self.visual.proj
         logits = self.iqa_head(features)
         probs = torch.softmax(logits.float(), dim=-1)
-        return FGAesQOutput(features=features, logits=logits, score=probs @ self.bins)
+        return FGAesQOutput(features=features, logits=logits, score=(probs * self.bins).sum(-1))
 
     def extra_repr(self) -> str:
         return f"config={self.config.name}, compat={self.compat}"

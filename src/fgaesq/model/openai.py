@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from fgaesq.model.hub import cache_only_when_unreachable
 from fgaesq.model.network import FGAesQ
 from fgaesq.model.statedict import CheckpointError, LoadReport, _preview, read_weight_file, unwrap_state_dict
 
@@ -26,11 +27,14 @@ def download_openai_weights(cache_dir: str | Path | None = None) -> Path:
     from open_clip.pretrained import download_pretrained, get_pretrained_cfg
 
     cfg = get_pretrained_cfg("ViT-B-16", "openai")
-    try:
-        target = download_pretrained(cfg, cache_dir=str(cache_dir) if cache_dir else None)
-    except Exception as e:  # huggingface_hub raises offline/connection/not-found errors of several types
-        reason = str(e).splitlines()[0][:300] if str(e) else type(e).__name__
-        raise OpenAIWeightsError(f"OpenAI CLIP ViT-B/16 weights unavailable offline ({reason}). {_HOW}") from e
+    with cache_only_when_unreachable() as online:
+        try:
+            target = download_pretrained(cfg, cache_dir=str(cache_dir) if cache_dir else None)
+        except Exception as e:  # huggingface_hub raises offline/connection/not-found errors of several types
+            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+            reason = reason if len(reason) <= 200 else reason[:200] + "..."
+            where = "" if online else "no network and not in the Hugging Face cache; "
+            raise OpenAIWeightsError(f"OpenAI CLIP ViT-B/16 weights could not be fetched ({where}{reason}). {_HOW}") from e
     if not target:
         raise OpenAIWeightsError(f"open_clip knows no pretrained='openai' entry for ViT-B-16. {_HOW}")
     return Path(target)
