@@ -96,3 +96,35 @@ def test_single_image_series_and_score_paths(tmp_path, tiny_scorer):
     scored = score_paths(list_images(tmp_path), tiny_scorer)
     assert len(scored.images) == 1 and scored.images[0].score == pytest.approx(s.ranking[0].score)
     assert [e.path.split("/")[-1] for e in scored.errors] == ["notes.jpg"]
+
+
+def _truncate_when(stage: str, victim):
+    """A progress factory that truncates `victim` when `stage` starts (a file changing under a running job)."""
+
+    def factory(description, total):
+        if description == stage:
+            data_ = victim.read_bytes()
+            victim.write_bytes(data_[: len(data_) // 3])
+        return lambda n: None
+
+    return factory
+
+
+def test_file_broken_during_the_run_is_reported_not_fatal(tmp_path, tiny_scorer):
+    bursts = make_bursts(tmp_path, (4,), max_side=200)
+    victim = next(iter(bursts.values()))[1]
+    files = list_images(tmp_path)
+    result = rank_paths(files, tiny_scorer, root=tmp_path, series_by="folder",
+                        progress=_truncate_when("ranking pairs", victim))
+    assert [e.path for e in result.errors] == [str(victim)] and "truncated" in result.errors[0].error
+    (s,) = result.series
+    assert sorted(r.path for r in s.ranking) == sorted(str(p) for p in files if p != victim)
+    assert all(r.pairs == 2 for r in s.ranking)  # only the pairs among the three intact frames count
+
+
+def test_score_paths_survives_a_file_broken_during_the_run(tmp_path, tiny_scorer):
+    bursts = make_bursts(tmp_path, (3,), max_side=200)
+    victim = next(iter(bursts.values()))[0]
+    result = score_paths(list_images(tmp_path), tiny_scorer, progress=_truncate_when("scoring", victim))
+    assert [e.path for e in result.errors] == [str(victim)]
+    assert len(result.images) == 2

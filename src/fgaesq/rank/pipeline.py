@@ -98,6 +98,20 @@ def validate(
     return ok, errors
 
 
+def _as_error(path: Path | str, exc: Exception) -> FileError:
+    """A per-file error line from any exception raised while scoring."""
+    if isinstance(exc, ImageError):
+        return FileError(str(path), exc.reason)
+    return FileError(str(path), f"failed while scoring ({type(exc).__name__}: {exc})")
+
+
+def _chunk_size(scorer: Scorer) -> int:
+    """Items per scorer call: large enough to keep batches and loader workers busy, small enough for progress."""
+    batch = int(getattr(scorer, "batch_size", 16) or 16)
+    workers = int(getattr(scorer, "workers", 0) or 0)
+    return max(64, 4 * batch * max(1, workers))
+
+
 def _chunks(n: int, size: int) -> list[range]:
     return [range(s, min(n, s + size)) for s in range(0, n, size)]
 
@@ -107,18 +121,29 @@ def score_paths(
     scorer: Scorer,
     *,
     max_size: int | None = DEFAULT_MAX_SIZE,
-    chunk: int = 64,
+    chunk: int | None = None,
     progress: ProgressFactory | None = None,
 ) -> ScoreResult:
     """Single-mode scores for every readable file; unreadable ones become errors."""
     ok, errors = validate(paths, max_size, progress)
     advance = (progress or _no_progress)("scoring", len(ok))
-    scores: list[float] = []
+    images: list[ScoredImage] = []
+    chunk = chunk or _chunk_size(scorer)
     for r in _chunks(len(ok), chunk):
-        scores.extend(float(s) for s in scorer.score([ok[i] for i in r]))
+        part = [ok[i] for i in r]
+        try:
+            scores = [float(s) for s in scorer.score(part)]
+        except Exception:  # noqa: BLE001 - retry one by one so that only the failing file is lost
+            scores = []
+            for p in part:
+                try:
+                    scores.append(float(scorer.score([p])[0]))
+                except Exception as e:  # noqa: BLE001
+                    errors.append(_as_error(p, e))
+                    scores.append(float("nan"))
+        images.extend(ScoredImage(str(p), s) for p, s in zip(part, scores, strict=True) if s == s)
         advance(len(r))
-    images = [ScoredImage(str(p), s) for p, s in zip(ok, scores, strict=True)]
-    return ScoreResult(scorer.name, images, errors, forward_passes=len(ok))
+    return ScoreResult(scorer.name, images, errors, forward_passes=len(images))
 
 
 class _EmbedCache:
@@ -151,11 +176,12 @@ def rank_paths(
     k: int = DEFAULT_K,
     all_pairs_max: int = ALL_PAIRS_MAX,
     max_size: int | None = DEFAULT_MAX_SIZE,
-    chunk: int = 64,
+    chunk: int | None = None,
     progress: ProgressFactory | None = None,
 ) -> RankResult:
     """Group images into series, score DiffToken pairs within each and rank them best first."""
     ok, errors = validate(paths, max_size, progress)
+    chunk = chunk or _chunk_size(scorer)
     times = [capture_time(p) for p in ok]
     embed = _EmbedCache(scorer, progress, chunk)
     series, used = discover_series(
@@ -177,8 +203,18 @@ def rank_paths(
     singles = [s.images[0] for s, pairs in plans if not pairs]
     advance = (progress or _no_progress)("ranking pairs", len(jobs) + len(singles))
     pair_scores = np.zeros((len(jobs), 2))
+    failed: dict[Path, FileError] = {}
     for r in _chunks(len(jobs), chunk):
-        pair_scores[r.start : r.stop] = scorer.score_pairs([jobs[i] for i in r])
+        try:
+            pair_scores[r.start : r.stop] = scorer.score_pairs([jobs[i] for i in r])
+        except Exception:  # noqa: BLE001 - retry pair by pair; a pair that fails is left out
+            for i in r:
+                try:
+                    pair_scores[i] = scorer.score_pairs([jobs[i]])[0]
+                except Exception as e:  # noqa: BLE001
+                    pair_scores[i] = np.nan
+                    bad = Path(e.path) if isinstance(e, ImageError) else jobs[i][0]
+                    failed.setdefault(bad, _as_error(bad, e))
         advance(len(r))
     single_scores = scorer.score(singles) if singles else np.zeros(0)
     advance(len(singles))
@@ -193,13 +229,19 @@ def rank_paths(
         per_image: dict[int, list[float]] = {i: [] for i in range(len(s))}
         for i, j in pairs:
             a, b = pair_scores[cursor]
+            cursor += 1
+            if np.isnan(a) or np.isnan(b) or s.images[i] in failed or s.images[j] in failed:
+                continue
             per_image[i].append(float(a))
             per_image[j].append(float(b))
-            cursor += 1
+        per_image = {i: v for i, v in per_image.items() if v}
+        if not per_image:
+            continue
         agg = aggregate_series(per_image)
         ranked = [RankedImage(r + 1, str(s.images[a.key]), a.score, a.raw, a.n_pairs) for r, a in enumerate(agg)]
         strategy = "all-pairs" if len(pairs) == len(s) * (len(s) - 1) // 2 else "k-reference"
         results.append(SeriesResult(s.name, strategy, len(pairs), 2 * len(pairs), ranked))
+    errors = errors + list(failed.values())
     settings = {"series_by": series_by, "time_gap": time_gap, "similarity": similarity, "k": k, "max_size": max_size}
     total = 2 * len(jobs) + len(singles) + len(embed.features)
     return RankResult(scorer.name, used, settings, results, errors, forward_passes=total, embedded=len(embed.features))
