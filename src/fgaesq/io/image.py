@@ -93,7 +93,9 @@ def load_image(
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(p)
     except Image.DecompressionBombError as e:
-        raise ImageError(p, f"refused as a possible decompression bomb ({e}); raise --max-pixels if it is real") from e
+        raise ImageError(
+            p, f"refused as a possible decompression bomb (over {max_pixels / 1e6:.0f} MP: {e}); downscale it first"
+        ) from e
     except UnidentifiedImageError as e:
         suffix = p.suffix.lower()
         if suffix in UNSUPPORTED_EXTENSIONS:
@@ -108,7 +110,9 @@ def load_image(
         w, h = im.size
         if w * h > max_pixels:
             raise ImageError(
-                p, f"{w}x{h} = {w * h / 1e6:.0f} MP exceeds the {max_pixels / 1e6:.0f} MP limit (decompression-bomb guard)"
+                p,
+                f"{w}x{h} = {w * h / 1e6:.0f} MP exceeds the {max_pixels / 1e6:.0f} MP limit (decompression-bomb "
+                "guard); downscale it first",
             )
         if w == 0 or h == 0:
             raise ImageError(p, "image has zero width or height")

@@ -140,7 +140,7 @@ def _short(paths: list[str]) -> tuple[str, dict[str, str]]:
 def score_table(result: ScoreResult) -> Table:
     """Scores best first."""
     base, short = _short([im.path for im in result.images])
-    t = Table(title=f"Scores in {base} ({result.model})", title_justify="left")
+    t = Table(title=f"{len(result.images)} images in {base or '.'}", title_justify="left")
     t.add_column("#", justify="right")
     t.add_column("image", overflow="fold")
     t.add_column("score", justify="right")
@@ -152,7 +152,8 @@ def score_table(result: ScoreResult) -> Table:
 def rank_table(result: RankResult) -> Table:
     """Every series with its ranking; the best pick marked."""
     base, short = _short([im.path for s in result.series for im in s.ranking])
-    t = Table(title=f"Ranking of {base} ({result.model}; series by {result.series_by})", title_justify="left")
+    title = f"{base or '.'}: {len(result.series)} series (grouped by {result.series_by})"
+    t = Table(title=title, title_justify="left")
     t.add_column("series")
     t.add_column("#", justify="right")
     t.add_column("image", overflow="fold")
