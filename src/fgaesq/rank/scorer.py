@@ -105,7 +105,7 @@ class FGAesQScorer:
             shuffle=False,
             num_workers=self.workers,
             collate_fn=_collate,
-            pin_memory=self.device.type == "cuda",
+            pin_memory=False,  # TokenBatch is moved whole by .to(); pinning would not apply to it
             persistent_workers=False,
         )
 
