@@ -246,3 +246,13 @@ def test_tokenizer_and_tokens_pickle(tok):
     assert _same(t, t2)
     tok2 = pickle.loads(pickle.dumps(tok))
     assert _same(tok2.single(_photo(1024, 768), seed=4), t)
+
+
+def test_global_rngs_untouched(tok):
+    import random
+
+    py, npy, th = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    tok.single(_photo(1024, 768))
+    tok.pair(_photo(640, 480), _photo(640, 480, "coffee"), pair_id="g_1_2")
+    assert random.getstate() == py and torch.equal(torch.get_rng_state(), th)
+    assert all(np.array_equal(a, b) for a, b in zip(np.random.get_state(), npy, strict=True))
