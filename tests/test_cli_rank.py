@@ -145,3 +145,15 @@ def test_usage_errors_exit_2(shoot, args, words):
 def test_not_a_folder_exits_2(shoot):
     res = _run("rank", shoot["bad"]["text"])
     assert res.exit_code == 2 and "not a folder" in res.stderr
+
+
+def test_no_weights_uses_the_starter_model_and_groups_by_look(shoot):
+    """Offline, with no --weights: fgaesq-lite scores, and its features separate the three bursts."""
+    pytest.importorskip("fgaesq.model.lite", reason="the starter model fgaesq-lite is not in this checkout")
+    res = _run("rank", shoot["folder"], "--series-by", "similarity", "--json")
+    assert res.exit_code == 1  # the broken files
+    assert res.stderr.splitlines()[0].startswith("ranking with fgaesq-lite")
+    doc = json.loads(res.stdout)
+    assert doc["series_by"] == "similarity"
+    got = sorted(sorted(r["path"] for r in s["ranking"]) for s in doc["series"])
+    assert got == sorted([str(p) for p in paths] for paths in shoot["bursts"].values())
