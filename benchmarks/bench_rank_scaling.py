@@ -66,12 +66,13 @@ def graded_series(folder: Path, n: int, source: str, max_side: int, seed: int = 
         frame.save(folder / f"{folder.name}-{i + 1}.png")
 
 
-def run(n: int, scorer: FGAesQScorer, k: int, root: Path, max_side: int, source: str) -> dict:
+def run(n: int, scorer: FGAesQScorer, k: int, root: Path, max_side: int, source: str, references: list[str]) -> dict:
     folder = root / f"s{n}"
     graded_series(folder, n, source, max_side)
     files = list_images(folder)
     out = {}
-    for label, kw in (("all-pairs", {"all_pairs_max": 10**6}), (f"k={k}", {"k": k})):
+    runs = [("all-pairs", {"all_pairs_max": 10**6})] + [(f"k={k} {r}", {"k": k, "references": r}) for r in references]
+    for label, kw in runs:
         t0 = time.perf_counter()
         res = rank_paths(files, scorer, root=folder, series_by="folder", max_size=None, **kw)
         wall = time.perf_counter() - t0
@@ -83,11 +84,12 @@ def run(n: int, scorer: FGAesQScorer, k: int, root: Path, max_side: int, source:
             "scores": {r.path: r.score for r in s.ranking},
             "best": s.best,
         }
-    ref, kref = out["all-pairs"]["scores"], out[f"k={k}"]["scores"]
+    ref = out["all-pairs"]["scores"]
     keys = sorted(ref)
-    rho = spearmanr([ref[p] for p in keys], [kref[p] for p in keys]).statistic
-    out["spearman"] = float(rho)
-    out["same_best"] = out["all-pairs"]["best"] == out[f"k={k}"]["best"]
+    for label, _ in runs[1:]:
+        kref = out[label]["scores"]
+        out[label]["spearman"] = float(spearmanr([ref[p] for p in keys], [kref[p] for p in keys]).statistic)
+        out[label]["same_best"] = out["all-pairs"]["best"] == out[label]["best"]
     return out
 
 
@@ -95,6 +97,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[30, 50])
     ap.add_argument("--k", type=int, default=3)
+    ap.add_argument("--references", nargs="+", default=["nearest", "balanced"], choices=["nearest", "balanced"])
     ap.add_argument("--model", default="fgaesq-tiny")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--batch-size", type=int, default=32)
@@ -110,14 +113,13 @@ def main() -> None:
                           batch_size=args.batch_size, workers=args.workers, max_size=None)
     print(f"model {scorer.name}, device {scorer.device}, autocast {scorer.dtype}, torch threads "
           f"{torch.get_num_threads()}, workers {args.workers}, frames {args.max_side}px from skimage {args.source}")
-    print(f"{'n':>4} {'schedule':>10} {'pairs':>6} {'passes':>7} {'wall s':>8} {'passes/s':>9}  spearman  same best")
+    print(f"{'n':>4} {'schedule':>14} {'pairs':>6} {'passes':>7} {'wall s':>8} {'passes/s':>9}  spearman  same best")
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
-            res = run(n, scorer, args.k, Path(tmp), args.max_side, args.source)
-            for label in ("all-pairs", f"k={args.k}"):
-                r = res[label]
-                extra = f"  {res['spearman']:.4f}    {res['same_best']}" if label != "all-pairs" else ""
-                print(f"{n:>4} {label:>10} {r['pairs']:>6} {r['passes']:>7} {r['wall']:>8.1f} "
+            res = run(n, scorer, args.k, Path(tmp), args.max_side, args.source, args.references)
+            for label, r in res.items():
+                extra = f"  {r['spearman']:.4f}    {r['same_best']}" if label != "all-pairs" else ""
+                print(f"{n:>4} {label:>14} {r['pairs']:>6} {r['passes']:>7} {r['wall']:>8.1f} "
                       f"{r['passes'] / r['wall']:>9.1f}{extra}", flush=True)
 
 

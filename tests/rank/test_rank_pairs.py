@@ -43,3 +43,15 @@ def test_nearest_neighbours_are_the_references():
     pairs = reference_pairs(feats, k=2)
     assert (0, 1) in pairs and (2, 3) in pairs and (0, 2) not in pairs
     assert reference_pairs(feats, k=4) == all_pairs(5)
+
+
+@pytest.mark.parametrize("n", [9, 30, 50])
+def test_balanced_references_are_even_seeded_and_need_no_features(n):
+    pairs = schedule_pairs(n, None, k=3, references="balanced", seed_key="burst-7")
+    assert pairs == sorted(set(pairs)) and all(i < j for i, j in pairs)
+    degree = np.bincount(np.array(pairs).ravel(), minlength=n)
+    assert degree.min() >= 3 and degree.max() <= 9 and len(pairs) <= 3 * n
+    assert schedule_pairs(n, None, k=3, references="balanced", seed_key="burst-7") == pairs
+    assert schedule_pairs(n, None, k=3, references="balanced", seed_key="burst-8") != pairs
+    with pytest.raises(ValueError, match="--references"):
+        schedule_pairs(n, None, references="closest")

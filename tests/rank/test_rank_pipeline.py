@@ -76,6 +76,11 @@ def test_large_series_uses_k_references(tmp_path, tiny_scorer):
     assert 10 <= s.pairs <= 20 < 45  # O(n k), not all 45 pairs
     assert all(r.pairs >= 2 for r in s.ranking)
     assert result.embedded == 10 and result.forward_passes == 2 * s.pairs + 10
+    balanced = rank_paths(list_images(tmp_path), tiny_scorer, root=tmp_path, series_by="folder", k=2,
+                          references="balanced")
+    (b,) = balanced.series
+    assert b.strategy == "k-reference" and balanced.embedded == 0 and b.pairs <= 20
+    assert balanced.settings["references"] == "balanced"
 
 
 def test_bad_files_are_reported_and_the_rest_ranked(tmp_path, tiny_scorer):

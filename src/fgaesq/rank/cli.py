@@ -15,7 +15,7 @@ from rich.text import Text
 
 from fgaesq.io import DEFAULT_MAX_SIZE, collect_paths
 from fgaesq.io.xmp import rating_for_rank, write_sidecar
-from fgaesq.rank.pairs import DEFAULT_K
+from fgaesq.rank.pairs import DEFAULT_K, REFERENCES
 from fgaesq.rank.series import DEFAULT_SIMILARITY, DEFAULT_TIME_GAP, SERIES_BY
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
@@ -149,6 +149,10 @@ def rank_cmd(
         DEFAULT_SIMILARITY, "--similarity", help="Cosine similarity of model features needed to stay in one series."
     ),
     k: int = typer.Option(DEFAULT_K, "--k", help="References per image in series of more than 8 images."),
+    references: str = typer.Option(
+        "nearest", "--references", help="nearest (series medoid + nearest neighbours by feature) | balanced "
+        "(k partners drawn evenly, seeded by the series name)."
+    ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the ranking to a .json or .csv file."),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON document to stdout (for piping)."),
     xmp: bool = typer.Option(False, "--xmp", help="Write <image>.xmp sidecars: xmp:Rating (best = 5) and xmp:Label."),
@@ -170,6 +174,8 @@ def rank_cmd(
         raise _usage_error(console, f"--series-by must be one of {', '.join(SERIES_BY)}, not {series_by!r}")
     if k < 1:
         raise _usage_error(console, "--k must be at least 1")
+    if references not in REFERENCES:
+        raise _usage_error(console, f"--references must be one of {', '.join(REFERENCES)}, not {references!r}")
     if not path.is_dir():
         raise _usage_error(console, f"{path}: not a folder; `fgaesq rank` takes a folder of photos")
     files = collect_paths([path], recursive=True)
@@ -182,6 +188,7 @@ def rank_cmd(
         try:
             result = rank_paths(
                 files, scorer, root=path, series_by=series_by, time_gap=time_gap, similarity=similarity, k=k,
+                references=references,
                 max_size=max_size or None, progress=progress,
             )
         except ValueError as e:

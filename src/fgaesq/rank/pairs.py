@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 
 import numpy as np
 
 ALL_PAIRS_MAX = 8
 DEFAULT_K = 3
+REFERENCES = ("nearest", "balanced")
 
 
 def _unit(features: np.ndarray) -> np.ndarray:
@@ -53,12 +55,55 @@ def reference_pairs(features: np.ndarray, k: int = DEFAULT_K) -> list[tuple[int,
     return sorted(pairs)
 
 
+def balanced_pairs(n: int, k: int = DEFAULT_K, *, seed_key: str = "") -> list[tuple[int, int]]:
+    """k partners per image drawn at random but evenly (least-used partners first), seeded by seed_key."""
+    if k >= n - 1:
+        return all_pairs(n)
+    seed = int(hashlib.md5(f"fgaesq-references:{seed_key}".encode()).hexdigest(), 16) % (2**32)
+    rng = np.random.default_rng(seed)
+    degree = np.zeros(n)
+    pairs: set[tuple[int, int]] = set()
+    for i in rng.permutation(n):
+        i = int(i)
+        chosen = 0
+        for j in np.argsort(degree + 0.5 * rng.random(n), kind="stable"):
+            j = int(j)
+            if chosen >= k:
+                break
+            if j == i or (min(i, j), max(i, j)) in pairs:
+                continue
+            pairs.add((min(i, j), max(i, j)))
+            degree[i] += 1
+            degree[j] += 1
+            chosen += 1
+    return sorted(pairs)
+
+
+def needs_features(n: int, *, k: int = DEFAULT_K, all_pairs_max: int = ALL_PAIRS_MAX, references: str = "nearest") -> bool:
+    """Whether scheduling a series of n images needs its feature vectors."""
+    return n > all_pairs_max and k < n - 1 and references == "nearest"
+
+
 def schedule_pairs(
-    n: int, features: np.ndarray | None = None, *, k: int = DEFAULT_K, all_pairs_max: int = ALL_PAIRS_MAX
+    n: int,
+    features: np.ndarray | None = None,
+    *,
+    k: int = DEFAULT_K,
+    all_pairs_max: int = ALL_PAIRS_MAX,
+    references: str = "nearest",
+    seed_key: str = "",
 ) -> list[tuple[int, int]]:
-    """All pairs when n <= all_pairs_max (the authors' procedure), else k references per image (needs features)."""
+    """All pairs when n <= all_pairs_max (the authors' procedure), else k references per image.
+
+    references="nearest": the series medoid and nearest neighbours by feature (needs features);
+    "balanced": k partners drawn evenly at random, seeded by seed_key (the series name), no features needed.
+    """
+    if references not in REFERENCES:
+        raise ValueError(f"--references must be one of {', '.join(REFERENCES)}, not {references!r}")
     if n <= all_pairs_max or k >= n - 1:
         return all_pairs(n)
+    if references == "balanced":
+        return balanced_pairs(n, k, seed_key=seed_key)
     if features is None or len(features) != n:
         raise ValueError(f"a series of {n} images needs {n} feature rows to choose references")
     return reference_pairs(features, k)

@@ -10,7 +10,7 @@ import numpy as np
 
 from fgaesq.io import DEFAULT_MAX_SIZE, ImageError, capture_time, load_image
 from fgaesq.rank.aggregate import aggregate_series
-from fgaesq.rank.pairs import ALL_PAIRS_MAX, DEFAULT_K, schedule_pairs
+from fgaesq.rank.pairs import ALL_PAIRS_MAX, DEFAULT_K, needs_features, schedule_pairs
 from fgaesq.rank.scorer import Scorer
 from fgaesq.rank.series import DEFAULT_SIMILARITY, DEFAULT_TIME_GAP, Series, discover_series
 
@@ -174,6 +174,7 @@ def rank_paths(
     time_gap: float = DEFAULT_TIME_GAP,
     similarity: float = DEFAULT_SIMILARITY,
     k: int = DEFAULT_K,
+    references: str = "nearest",
     all_pairs_max: int = ALL_PAIRS_MAX,
     max_size: int | None = DEFAULT_MAX_SIZE,
     chunk: int | None = None,
@@ -197,8 +198,12 @@ def rank_paths(
     # which pairs: all for small series, k references (by feature) for large ones
     plans: list[tuple[Series, list[tuple[int, int]]]] = []
     for s in series:
-        feats = embed(s.images) if len(s) > all_pairs_max and k < len(s) - 1 else None
-        plans.append((s, schedule_pairs(len(s), feats, k=k, all_pairs_max=all_pairs_max) if len(s) > 1 else []))
+        need = needs_features(len(s), k=k, all_pairs_max=all_pairs_max, references=references)
+        feats = embed(s.images) if need else None
+        pairs = schedule_pairs(
+            len(s), feats, k=k, all_pairs_max=all_pairs_max, references=references, seed_key=s.name
+        ) if len(s) > 1 else []
+        plans.append((s, pairs))
     jobs = [(s.images[i], s.images[j], s.pair_id(i, j)) for s, pairs in plans for i, j in pairs]
     singles = [s.images[0] for s, pairs in plans if not pairs]
     advance = (progress or _no_progress)("ranking pairs", len(jobs) + len(singles))
@@ -242,6 +247,7 @@ def rank_paths(
         strategy = "all-pairs" if len(pairs) == len(s) * (len(s) - 1) // 2 else "k-reference"
         results.append(SeriesResult(s.name, strategy, len(pairs), 2 * len(pairs), ranked))
     errors = errors + list(failed.values())
-    settings = {"series_by": series_by, "time_gap": time_gap, "similarity": similarity, "k": k, "max_size": max_size}
+    settings = {"series_by": series_by, "time_gap": time_gap, "similarity": similarity, "k": k, "references": references,
+                "max_size": max_size}
     total = 2 * len(jobs) + len(singles) + len(embed.features)
     return RankResult(scorer.name, used, settings, results, errors, forward_passes=total, embedded=len(embed.features))
