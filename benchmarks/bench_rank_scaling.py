@@ -105,7 +105,10 @@ def main() -> None:
     ap.add_argument("--max-side", type=int, default=512, help="long side of the generated frames")
     ap.add_argument("--source", default="chelsea", choices=SOURCES)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     torch.manual_seed(args.seed)
     model = create_model(args.model)
