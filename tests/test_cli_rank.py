@@ -135,6 +135,7 @@ def test_json_to_stdout_and_time_grouping(shoot):
         (["--out", "ranking.txt"], ".json or .csv"),
         (["--weights", "/nonexistent/x.safetensors"], "--weights"),
         (["--k", "0"], "--k"),
+        (["--references", "closest"], "--references"),
     ],
 )
 def test_usage_errors_exit_2(shoot, args, words):
