@@ -127,22 +127,10 @@ def score_paths(
     """Single-mode scores for every readable file; unreadable ones become errors."""
     ok, errors = validate(paths, max_size, progress)
     advance = (progress or _no_progress)("scoring", len(ok))
-    images: list[ScoredImage] = []
-    chunk = chunk or _chunk_size(scorer)
-    for r in _chunks(len(ok), chunk):
-        part = [ok[i] for i in r]
-        try:
-            scores = [float(s) for s in scorer.score(part)]
-        except Exception:  # noqa: BLE001 - retry one by one so that only the failing file is lost
-            scores = []
-            for p in part:
-                try:
-                    scores.append(float(scorer.score([p])[0]))
-                except Exception as e:  # noqa: BLE001
-                    errors.append(_as_error(p, e))
-                    scores.append(float("nan"))
-        images.extend(ScoredImage(str(p), s) for p, s in zip(part, scores, strict=True) if s == s)
-        advance(len(r))
+    failed: dict[Path, FileError] = {}
+    scores = _score_singles(scorer, ok, chunk or _chunk_size(scorer), failed, advance)
+    images = [ScoredImage(str(p), float(s)) for p, s in zip(ok, scores, strict=True) if s == s]
+    errors = errors + list(failed.values())
     return ScoreResult(scorer.name, images, errors, forward_passes=len(images))
 
 
@@ -163,6 +151,45 @@ class _EmbedCache:
                     self.features[p] = f
                 advance(len(r))
         return np.stack([self.features[p] for p in paths])
+
+
+def _score_pairs(
+    scorer: Scorer, jobs: list, chunk: int, failed: dict[Path, FileError], advance: Callable[[int], None]
+) -> np.ndarray:
+    """(n, 2) pair scores in chunks; a failing chunk is retried pair by pair and failing pairs become NaN."""
+    out = np.zeros((len(jobs), 2))
+    for r in _chunks(len(jobs), chunk):
+        try:
+            out[r.start : r.stop] = scorer.score_pairs([jobs[i] for i in r])
+        except Exception:  # noqa: BLE001 - retry pair by pair; a pair that fails is left out
+            for i in r:
+                try:
+                    out[i] = scorer.score_pairs([jobs[i]])[0]
+                except Exception as e:  # noqa: BLE001
+                    out[i] = np.nan
+                    bad = Path(e.path) if isinstance(e, ImageError) else jobs[i][0]
+                    failed.setdefault(bad, _as_error(bad, e))
+        advance(len(r))
+    return out
+
+
+def _score_singles(
+    scorer: Scorer, images: list[Path], chunk: int, failed: dict[Path, FileError], advance: Callable[[int], None]
+) -> np.ndarray:
+    """Single-mode scores in chunks; failing images become NaN and are recorded in failed."""
+    out = np.zeros(len(images))
+    for r in _chunks(len(images), chunk):
+        try:
+            out[r.start : r.stop] = scorer.score([images[i] for i in r])
+        except Exception:  # noqa: BLE001 - retry one by one
+            for i in r:
+                try:
+                    out[i] = scorer.score([images[i]])[0]
+                except Exception as e:  # noqa: BLE001
+                    out[i] = np.nan
+                    failed.setdefault(images[i], _as_error(images[i], e))
+        advance(len(r))
+    return out
 
 
 def rank_paths(
@@ -207,27 +234,16 @@ def rank_paths(
     jobs = [(s.images[i], s.images[j], s.pair_id(i, j)) for s, pairs in plans for i, j in pairs]
     singles = [s.images[0] for s, pairs in plans if not pairs]
     advance = (progress or _no_progress)("ranking pairs", len(jobs) + len(singles))
-    pair_scores = np.zeros((len(jobs), 2))
     failed: dict[Path, FileError] = {}
-    for r in _chunks(len(jobs), chunk):
-        try:
-            pair_scores[r.start : r.stop] = scorer.score_pairs([jobs[i] for i in r])
-        except Exception:  # noqa: BLE001 - retry pair by pair; a pair that fails is left out
-            for i in r:
-                try:
-                    pair_scores[i] = scorer.score_pairs([jobs[i]])[0]
-                except Exception as e:  # noqa: BLE001
-                    pair_scores[i] = np.nan
-                    bad = Path(e.path) if isinstance(e, ImageError) else jobs[i][0]
-                    failed.setdefault(bad, _as_error(bad, e))
-        advance(len(r))
-    single_scores = scorer.score(singles) if singles else np.zeros(0)
-    advance(len(singles))
+    pair_scores = _score_pairs(scorer, jobs, chunk, failed, advance)
+    single_scores = _score_singles(scorer, singles, chunk, failed, advance)
     results, cursor, single_cursor = [], 0, 0
     for s, pairs in plans:
         if not pairs:
             score = float(single_scores[single_cursor])
             single_cursor += 1
+            if score != score:  # failed while scoring
+                continue
             ranked = [RankedImage(1, str(s.images[0]), score, score, 0)]
             results.append(SeriesResult(s.name, "single", 0, 1, ranked))
             continue
