@@ -97,7 +97,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[30, 50])
     ap.add_argument("--k", type=int, default=3)
-    ap.add_argument("--references", nargs="+", default=["nearest", "balanced"], choices=["nearest", "balanced"])
+    ap.add_argument("--references", nargs="+", default=["balanced", "nearest"], choices=["balanced", "nearest"])
     ap.add_argument("--model", default="fgaesq-tiny")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--batch-size", type=int, default=32)

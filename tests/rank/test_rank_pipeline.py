@@ -70,14 +70,14 @@ def test_large_series_uses_k_references(tmp_path, tiny_scorer):
     for i in range(10):  # one burst of 10 frames with graded exposure
         arr = np.clip(base.astype(float) * (0.7 + 0.06 * i), 0, 255).astype(np.uint8)[::2, ::2]
         Image.fromarray(arr).save(tmp_path / f"f{i:02d}.png")
-    result = rank_paths(list_images(tmp_path), tiny_scorer, root=tmp_path, series_by="folder", k=2)
+    result = rank_paths(list_images(tmp_path), tiny_scorer, root=tmp_path, series_by="folder", k=2,
+                        references="nearest")
     (s,) = result.series
     assert s.strategy == "k-reference" and len(s.ranking) == 10
     assert 10 <= s.pairs <= 20 < 45  # O(n k), not all 45 pairs
     assert all(r.pairs >= 2 for r in s.ranking)
     assert result.embedded == 10 and result.forward_passes == 2 * s.pairs + 10
-    balanced = rank_paths(list_images(tmp_path), tiny_scorer, root=tmp_path, series_by="folder", k=2,
-                          references="balanced")
+    balanced = rank_paths(list_images(tmp_path), tiny_scorer, root=tmp_path, series_by="folder", k=2)
     (b,) = balanced.series
     assert b.strategy == "k-reference" and balanced.embedded == 0 and b.pairs <= 20
     assert balanced.settings["references"] == "balanced"

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from fgaesq.io import DEFAULT_MAX_SIZE, collect_paths
 from fgaesq.io.xmp import rating_for_rank, write_sidecar
-from fgaesq.rank.pairs import DEFAULT_K, REFERENCES
+from fgaesq.rank.pairs import DEFAULT_K, DEFAULT_REFERENCES, REFERENCES
 from fgaesq.rank.series import DEFAULT_SIMILARITY, DEFAULT_TIME_GAP, SERIES_BY
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
@@ -150,8 +150,8 @@ def rank_cmd(
     ),
     k: int = typer.Option(DEFAULT_K, "--k", help="References per image in series of more than 8 images."),
     references: str = typer.Option(
-        "nearest", "--references", help="nearest (series medoid + nearest neighbours by feature) | balanced "
-        "(k partners drawn evenly, seeded by the series name)."
+        DEFAULT_REFERENCES, "--references", help="balanced (k partners drawn evenly, seeded by the series name) | "
+        "nearest (series medoid + nearest neighbours by feature)."
     ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write the ranking to a .json or .csv file."),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON document to stdout (for piping)."),

@@ -10,7 +10,7 @@ import numpy as np
 
 from fgaesq.io import DEFAULT_MAX_SIZE, ImageError, capture_time, load_image
 from fgaesq.rank.aggregate import aggregate_series
-from fgaesq.rank.pairs import ALL_PAIRS_MAX, DEFAULT_K, needs_features, schedule_pairs
+from fgaesq.rank.pairs import ALL_PAIRS_MAX, DEFAULT_K, DEFAULT_REFERENCES, needs_features, schedule_pairs
 from fgaesq.rank.scorer import Scorer
 from fgaesq.rank.series import DEFAULT_SIMILARITY, DEFAULT_TIME_GAP, Series, discover_series
 
@@ -201,7 +201,7 @@ def rank_paths(
     time_gap: float = DEFAULT_TIME_GAP,
     similarity: float = DEFAULT_SIMILARITY,
     k: int = DEFAULT_K,
-    references: str = "nearest",
+    references: str = DEFAULT_REFERENCES,
     all_pairs_max: int = ALL_PAIRS_MAX,
     max_size: int | None = DEFAULT_MAX_SIZE,
     chunk: int | None = None,
@@ -222,7 +222,7 @@ def rank_paths(
         time_gap=time_gap,
         similarity=similarity,
     )
-    # which pairs: all for small series, k references (by feature) for large ones
+    # which pairs: all for small series, k references per image for large ones
     plans: list[tuple[Series, list[tuple[int, int]]]] = []
     for s in series:
         need = needs_features(len(s), k=k, all_pairs_max=all_pairs_max, references=references)
