@@ -74,3 +74,10 @@ def test_devices():
         pick_device("tpu")
     assert autocast_dtype(torch.device("cpu")) is None
     assert autocast_dtype(torch.device("cuda"), "fp16") is torch.float16
+
+
+def test_pairs_in_loader_workers_match_in_process(tiny_model, tiny_scorer, photos):
+    pairs = [(photos[0], photos[1], "w_1_2"), (photos[1], photos[2], "w_2_3"), (photos[0], photos[2], "w_1_3")]
+    ref = tiny_scorer.score_pairs(pairs)
+    workers = FGAesQScorer(tiny_model, device="cpu", batch_size=2, workers=2, max_size=512).score_pairs(pairs)
+    assert np.allclose(workers, ref, atol=1e-5)
