@@ -21,11 +21,21 @@ from fgaesq.cli import app
 from fgaesq.model import sinhash_authors_state_dict
 
 
+def _selected_by_marker(expr: str) -> bool:
+    """True when a -m expression was given and asks for parity or slow tests (e.g. `parity`, `slow or gpu`)."""
+    if not expr.strip():
+        return False
+    from _pytest.mark.expression import Expression
+
+    return Expression.compile(expr).evaluate(lambda name, **kw: name in ("parity", "slow")) and not (
+        Expression.compile(expr).evaluate(lambda name, **kw: False)
+    )
+
+
 @pytest.mark.parity
 @pytest.mark.slow
 def test_rank_reproduces_the_golden_series(golden_dir, tmp_path, request):
-    selected = request.config.getoption("-m") or ""
-    if "parity" not in selected and "slow" not in selected and not os.environ.get("FGAESQ_SLOW"):
+    if not (_selected_by_marker(request.config.getoption("-m") or "") or os.environ.get("FGAESQ_SLOW")):
         pytest.skip("slow end-to-end parity run: select it with -m parity or FGAESQ_SLOW=1")
     series = json.loads((golden_dir / "manifest.json").read_text())["series"]
     root = tmp_path / "series"
