@@ -1,0 +1,140 @@
+"""Decoding photos for scoring: EXIF orientation, JPEG draft decoding, long-side limit, size guard."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pillow_heif
+from PIL import Image, ImageFile, UnidentifiedImageError
+
+from fgaesq.io.errors import ImageError
+
+pillow_heif.register_heif_opener()
+ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never silently half-grey
+
+#: Pillow format names we decode, and the file extensions we look for in folders.
+SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "HEIF"})
+IMAGE_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".bmp", ".dib", ".heic", ".heif", ".hif"}
+)
+#: Image-like files found in folders but not decodable here: reported as unsupported rather than ignored.
+UNSUPPORTED_EXTENSIONS = frozenset(
+    {".gif", ".avif", ".jxl", ".psd", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".orf", ".rw2", ".raf", ".pef", ".srw"}
+)
+#: Default decompression-bomb guard: images above this many pixels are refused (about 180 MP).
+MAX_PIXELS = 180_000_000
+DEFAULT_MAX_SIZE = 2048
+
+_FIX_FORMAT = "convert it to JPEG, PNG, WebP, TIFF, BMP or HEIC"
+
+
+def _target_size(width: int, height: int, max_size: int | None) -> tuple[int, int]:
+    """Size after limiting the long side to max_size (unchanged when it already fits)."""
+    if not max_size or max(width, height) <= max_size:
+        return width, height
+    s = max_size / max(width, height)
+    return max(1, round(width * s)), max(1, round(height * s))
+
+
+_TRANSPOSE = {
+    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
+    3: (Image.Transpose.ROTATE_180,),
+    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
+    5: (Image.Transpose.TRANSPOSE,),
+    6: (Image.Transpose.ROTATE_270,),
+    7: (Image.Transpose.TRANSVERSE,),
+    8: (Image.Transpose.ROTATE_90,),
+}
+
+
+def _orientation(im: Image.Image) -> int:
+    """EXIF orientation tag (1-8; 1 when absent or unreadable)."""
+    try:
+        value = int(im.getexif().get(0x0112, 1))
+    except Exception:  # noqa: BLE001 - a broken EXIF block must not stop decoding
+        return 1
+    return value if value in range(1, 9) else 1
+
+
+def _finish(img: Image.Image, max_size: int | None, orientation: int = 1) -> Image.Image:
+    """Orientation, RGB conversion and the long-side limit on an already decoded image."""
+    for op in _TRANSPOSE.get(orientation, ()):
+        img = img.transpose(op)
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(bg, rgba)
+    elif img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        img = img.point(lambda v: v / 256).convert("L")
+    img = img.convert("RGB")
+    size = _target_size(*img.size, max_size)
+    if size != img.size:
+        img = img.resize(size, Image.Resampling.LANCZOS)
+    return img
+
+
+def load_image(
+    path: str | os.PathLike | Image.Image, max_size: int | None = DEFAULT_MAX_SIZE, *, max_pixels: int = MAX_PIXELS
+) -> Image.Image:
+    """Decode one photo to an upright PIL RGB image whose long side is at most max_size; raises ImageError."""
+    if isinstance(path, Image.Image):
+        return _finish(path, max_size, _orientation(path))
+    p = Path(path)
+    if not p.exists():
+        raise ImageError(p, "file not found")
+    if p.is_dir():
+        raise ImageError(p, "is a folder, not an image file")
+    if p.stat().st_size == 0:
+        raise ImageError(p, "empty file (0 bytes); re-copy it from the camera or card")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(p)
+    except Image.DecompressionBombError as e:
+        raise ImageError(
+            p, f"refused as a possible decompression bomb (over {max_pixels / 1e6:.0f} MP: {e}); downscale it first"
+        ) from e
+    except UnidentifiedImageError as e:
+        suffix = p.suffix.lower()
+        if suffix in UNSUPPORTED_EXTENSIONS:
+            raise ImageError(p, f"unsupported format '{suffix}'; {_FIX_FORMAT}") from e
+        raise ImageError(p, f"not an image or unreadable/corrupt header; {_FIX_FORMAT}") from e
+    except OSError as e:
+        raise ImageError(p, f"cannot open ({e})") from e
+    with im:
+        fmt = im.format or "?"
+        if fmt not in SUPPORTED_FORMATS:
+            raise ImageError(p, f"unsupported format {fmt}; {_FIX_FORMAT}")
+        w, h = im.size
+        if w * h > max_pixels:
+            raise ImageError(
+                p,
+                f"{w}x{h} = {w * h / 1e6:.0f} MP exceeds the {max_pixels / 1e6:.0f} MP limit (decompression-bomb "
+                "guard); downscale it first",
+            )
+        if w == 0 or h == 0:
+            raise ImageError(p, "image has zero width or height")
+        if fmt in ("JPEG", "MPO") and max_size:
+            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still covers the target size.
+            tw, th = _target_size(w, h, max_size)
+            try:
+                im.draft("RGB", (tw, th))
+            except (OSError, ValueError):
+                pass
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                im.load()
+        except (OSError, SyntaxError, ValueError, EOFError) as e:
+            msg = str(e)
+            if "truncated" in msg.lower():
+                raise ImageError(p, f"truncated {fmt} file ({msg}); the copy is incomplete, re-copy it") from e
+            raise ImageError(p, f"corrupt {fmt} data ({msg}); re-export or re-copy the file") from e
+        orientation = _orientation(im)
+        img = im.copy()
+    try:
+        return _finish(img, max_size, orientation)
+    except (OSError, ValueError) as e:
+        raise ImageError(p, f"cannot convert to RGB ({e})") from e

@@ -1,0 +1,269 @@
+"""Scoring files and ranking series: validation, grouping, pair scheduling, scoring, aggregation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fgaesq.io import DEFAULT_MAX_SIZE, ImageError, capture_time, load_image
+from fgaesq.rank.aggregate import aggregate_series
+from fgaesq.rank.pairs import ALL_PAIRS_MAX, DEFAULT_K, DEFAULT_REFERENCES, needs_features, schedule_pairs
+from fgaesq.rank.scorer import Scorer
+from fgaesq.rank.series import DEFAULT_SIMILARITY, DEFAULT_TIME_GAP, Series, discover_series
+
+#: progress(description, total) -> advance(n); None for silence
+ProgressFactory = Callable[[str, int], Callable[[int], None]]
+
+
+def _no_progress(description: str, total: int) -> Callable[[int], None]:
+    return lambda n: None
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A file that was skipped, with the one-line reason."""
+
+    path: str
+    error: str
+
+
+@dataclass(frozen=True)
+class ScoredImage:
+    path: str
+    score: float
+
+
+@dataclass
+class ScoreResult:
+    model: str
+    images: list[ScoredImage]
+    errors: list[FileError]
+    forward_passes: int = 0
+
+
+@dataclass(frozen=True)
+class RankedImage:
+    rank: int
+    path: str
+    score: float
+    raw_score: float
+    pairs: int
+
+
+@dataclass
+class SeriesResult:
+    series: str
+    strategy: str  # all-pairs | k-reference | single
+    pairs: int
+    forward_passes: int
+    ranking: list[RankedImage]
+
+    @property
+    def best(self) -> str:
+        """Path of the best image of the series."""
+        return self.ranking[0].path
+
+
+@dataclass
+class RankResult:
+    model: str
+    series_by: str
+    settings: dict
+    series: list[SeriesResult]
+    errors: list[FileError]
+    forward_passes: int = 0
+    embedded: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def validate(
+    paths: Sequence[Path], max_size: int | None = DEFAULT_MAX_SIZE, progress: ProgressFactory | None = None
+) -> tuple[list[Path], list[FileError]]:
+    """Decode every file once (cheaply) and split them into usable images and per-file errors."""
+    advance = (progress or _no_progress)("checking files", len(paths))
+    ok, errors = [], []
+    check_size = min(max_size or 512, 512)
+    for p in paths:
+        try:
+            load_image(p, check_size)
+            ok.append(p)
+        except ImageError as e:
+            errors.append(FileError(str(p), e.reason))
+        except Exception as e:  # noqa: BLE001 - one broken file must never stop the run
+            errors.append(FileError(str(p), f"cannot read ({type(e).__name__}: {e})"))
+        advance(1)
+    return ok, errors
+
+
+def _as_error(path: Path | str, exc: Exception) -> FileError:
+    """A per-file error line from any exception raised while scoring."""
+    if isinstance(exc, ImageError):
+        return FileError(str(path), exc.reason)
+    return FileError(str(path), f"failed while scoring ({type(exc).__name__}: {exc})")
+
+
+def _chunk_size(scorer: Scorer) -> int:
+    """Items per scorer call: large enough to keep batches and loader workers busy, small enough for progress."""
+    batch = int(getattr(scorer, "batch_size", 16) or 16)
+    workers = int(getattr(scorer, "workers", 0) or 0)
+    return max(64, 4 * batch * max(1, workers))
+
+
+def _chunks(n: int, size: int) -> list[range]:
+    return [range(s, min(n, s + size)) for s in range(0, n, size)]
+
+
+def score_paths(
+    paths: Sequence[Path],
+    scorer: Scorer,
+    *,
+    max_size: int | None = DEFAULT_MAX_SIZE,
+    chunk: int | None = None,
+    progress: ProgressFactory | None = None,
+) -> ScoreResult:
+    """Single-mode scores for every readable file; unreadable ones become errors."""
+    ok, errors = validate(paths, max_size, progress)
+    advance = (progress or _no_progress)("scoring", len(ok))
+    failed: dict[Path, FileError] = {}
+    scores = _score_singles(scorer, ok, chunk or _chunk_size(scorer), failed, advance)
+    images = [ScoredImage(str(p), float(s)) for p, s in zip(ok, scores, strict=True) if s == s]
+    errors = errors + list(failed.values())
+    return ScoreResult(scorer.name, images, errors, forward_passes=len(images))
+
+
+class _EmbedCache:
+    """Embeds each image once, whoever asks (grouping, then reference choice)."""
+
+    def __init__(self, scorer: Scorer, progress: ProgressFactory | None, chunk: int) -> None:
+        self.scorer, self.progress, self.chunk = scorer, progress or _no_progress, chunk
+        self.features: dict[Path, np.ndarray] = {}
+
+    def __call__(self, paths: Sequence[Path]) -> np.ndarray:
+        todo = [p for p in paths if p not in self.features]
+        if todo:
+            advance = self.progress("embedding", len(todo))
+            for r in _chunks(len(todo), self.chunk):
+                part = [todo[i] for i in r]
+                for p, f in zip(part, np.asarray(self.scorer.embed(part)), strict=True):
+                    self.features[p] = f
+                advance(len(r))
+        return np.stack([self.features[p] for p in paths])
+
+
+def _score_pairs(
+    scorer: Scorer, jobs: list, chunk: int, failed: dict[Path, FileError], advance: Callable[[int], None]
+) -> np.ndarray:
+    """(n, 2) pair scores in chunks; a failing chunk is retried pair by pair and failing pairs become NaN."""
+    out = np.zeros((len(jobs), 2))
+    for r in _chunks(len(jobs), chunk):
+        try:
+            out[r.start : r.stop] = scorer.score_pairs([jobs[i] for i in r])
+        except Exception:  # noqa: BLE001 - retry pair by pair; a pair that fails is left out
+            for i in r:
+                try:
+                    out[i] = scorer.score_pairs([jobs[i]])[0]
+                except Exception as e:  # noqa: BLE001
+                    out[i] = np.nan
+                    bad = Path(e.path) if isinstance(e, ImageError) else jobs[i][0]
+                    failed.setdefault(bad, _as_error(bad, e))
+        advance(len(r))
+    return out
+
+
+def _score_singles(
+    scorer: Scorer, images: list[Path], chunk: int, failed: dict[Path, FileError], advance: Callable[[int], None]
+) -> np.ndarray:
+    """Single-mode scores in chunks; failing images become NaN and are recorded in failed."""
+    out = np.zeros(len(images))
+    for r in _chunks(len(images), chunk):
+        try:
+            out[r.start : r.stop] = scorer.score([images[i] for i in r])
+        except Exception:  # noqa: BLE001 - retry one by one
+            for i in r:
+                try:
+                    out[i] = scorer.score([images[i]])[0]
+                except Exception as e:  # noqa: BLE001
+                    out[i] = np.nan
+                    failed.setdefault(images[i], _as_error(images[i], e))
+        advance(len(r))
+    return out
+
+
+def rank_paths(
+    paths: Sequence[Path],
+    scorer: Scorer,
+    *,
+    root: Path,
+    series_by: str = "auto",
+    time_gap: float = DEFAULT_TIME_GAP,
+    similarity: float = DEFAULT_SIMILARITY,
+    k: int = DEFAULT_K,
+    references: str = DEFAULT_REFERENCES,
+    all_pairs_max: int = ALL_PAIRS_MAX,
+    max_size: int | None = DEFAULT_MAX_SIZE,
+    chunk: int | None = None,
+    progress: ProgressFactory | None = None,
+) -> RankResult:
+    """Group images into series, score DiffToken pairs within each and rank them best first."""
+    ok, errors = validate(paths, max_size, progress)
+    chunk = chunk or _chunk_size(scorer)
+    times = [capture_time(p) for p in ok]
+    embed = _EmbedCache(scorer, progress, chunk)
+    series, used = discover_series(
+        ok,
+        root,
+        series_by=series_by,
+        times=[t.timestamp for t in times],
+        exif_times=[t.source == "exif" for t in times],
+        embed=embed,
+        time_gap=time_gap,
+        similarity=similarity,
+    )
+    # which pairs: all for small series, k references per image for large ones
+    plans: list[tuple[Series, list[tuple[int, int]]]] = []
+    for s in series:
+        need = needs_features(len(s), k=k, all_pairs_max=all_pairs_max, references=references)
+        feats = embed(s.images) if need else None
+        pairs = schedule_pairs(
+            len(s), feats, k=k, all_pairs_max=all_pairs_max, references=references, seed_key=s.name
+        ) if len(s) > 1 else []
+        plans.append((s, pairs))
+    jobs = [(s.images[i], s.images[j], s.pair_id(i, j)) for s, pairs in plans for i, j in pairs]
+    singles = [s.images[0] for s, pairs in plans if not pairs]
+    advance = (progress or _no_progress)("ranking pairs", len(jobs) + len(singles))
+    failed: dict[Path, FileError] = {}
+    pair_scores = _score_pairs(scorer, jobs, chunk, failed, advance)
+    single_scores = _score_singles(scorer, singles, chunk, failed, advance)
+    results, cursor, single_cursor = [], 0, 0
+    for s, pairs in plans:
+        if not pairs:
+            score = float(single_scores[single_cursor])
+            single_cursor += 1
+            if score != score:  # failed while scoring
+                continue
+            ranked = [RankedImage(1, str(s.images[0]), score, score, 0)]
+            results.append(SeriesResult(s.name, "single", 0, 1, ranked))
+            continue
+        per_image: dict[int, list[float]] = {i: [] for i in range(len(s))}
+        for i, j in pairs:
+            a, b = pair_scores[cursor]
+            cursor += 1
+            if np.isnan(a) or np.isnan(b) or s.images[i] in failed or s.images[j] in failed:
+                continue
+            per_image[i].append(float(a))
+            per_image[j].append(float(b))
+        per_image = {i: v for i, v in per_image.items() if v}
+        if not per_image:
+            continue
+        agg = aggregate_series(per_image)
+        ranked = [RankedImage(r + 1, str(s.images[a.key]), a.score, a.raw, a.n_pairs) for r, a in enumerate(agg)]
+        strategy = "all-pairs" if len(pairs) == len(s) * (len(s) - 1) // 2 else "k-reference"
+        results.append(SeriesResult(s.name, strategy, len(pairs), 2 * len(pairs), ranked))
+    errors = errors + list(failed.values())
+    settings = {"series_by": series_by, "time_gap": time_gap, "similarity": similarity, "k": k, "references": references,
+                "max_size": max_size}
+    total = 2 * len(jobs) + len(singles) + len(embed.features)
+    return RankResult(scorer.name, used, settings, results, errors, forward_passes=total, embedded=len(embed.features))
