@@ -3,14 +3,12 @@
 The golden images are laid out as `<series>/<series>-<idx>.png`, the sinhash stand-in weights are written as an
 authors'-layout checkpoint, and the command's rankings and aggregated scores must match the recorded ones. This
 exercises layout parsing, pair ids `{series}_{i}_{j}`, DiffToken pair mode, the ViT-B/16 forward in compatibility
-mode and the aggregation together. It takes about 40 s of CPU time, so it runs when selected
-(`pytest -m parity`, `pytest -m slow`) or with FGAESQ_SLOW=1, and is skipped in the quick default run.
+mode and the aggregation together. It takes about 40 s of CPU time and runs in the default suite.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 
 import pytest
@@ -21,22 +19,9 @@ from fgaesq.cli import app
 from fgaesq.model import sinhash_authors_state_dict
 
 
-def _selected_by_marker(expr: str) -> bool:
-    """True when a -m expression was given and asks for parity or slow tests (e.g. `parity`, `slow or gpu`)."""
-    if not expr.strip():
-        return False
-    from _pytest.mark.expression import Expression
-
-    return Expression.compile(expr).evaluate(lambda name, **kw: name in ("parity", "slow")) and not (
-        Expression.compile(expr).evaluate(lambda name, **kw: False)
-    )
-
-
 @pytest.mark.parity
 @pytest.mark.slow
-def test_rank_reproduces_the_golden_series(golden_dir, tmp_path, request):
-    if not (_selected_by_marker(request.config.getoption("-m") or "") or os.environ.get("FGAESQ_SLOW")):
-        pytest.skip("slow end-to-end parity run: select it with -m parity or FGAESQ_SLOW=1")
+def test_rank_reproduces_the_golden_series(golden_dir, tmp_path):
     series = json.loads((golden_dir / "manifest.json").read_text())["series"]
     root = tmp_path / "series"
     for name, rec in series.items():
