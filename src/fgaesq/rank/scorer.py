@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -36,6 +37,23 @@ class Scorer(Protocol):
         ...
 
 
+@lru_cache(maxsize=8)
+def _load_path(path: str, mtime_ns: int, max_size: int | None) -> Image.Image:
+    return load_image(path, max_size)
+
+
+def _load(ref: ImageRef, max_size: int | None) -> Image.Image:
+    """Decode an image; paths are cached per process, as a series' pairs reuse each image n - 1 times in a row."""
+    if isinstance(ref, Image.Image):
+        return load_image(ref, max_size)
+    path = os.fspath(ref)
+    try:
+        mtime_ns = os.stat(path).st_mtime_ns
+    except OSError:
+        return load_image(path, max_size)  # load_image names the problem
+    return _load_path(path, mtime_ns, max_size)
+
+
 class _Singles(Dataset):
     """Decode + single-mode tokenize, run inside DataLoader workers."""
 
@@ -60,7 +78,7 @@ class _Pairs(Dataset):
 
     def __getitem__(self, i: int):
         a, b, pair_id = self.pairs[i]
-        ta, tb = self.tokenizer.pair(load_image(a, self.max_size), load_image(b, self.max_size), pair_id=pair_id)
+        ta, tb = self.tokenizer.pair(_load(a, self.max_size), _load(b, self.max_size), pair_id=pair_id)
         return [ta, tb]
 
 
