@@ -56,14 +56,12 @@ class SeriesRecord:
             for pos, i in enumerate(self.ranking):
                 lv[i] = len(self.ranking) - pos
             return lv
-        g = np.zeros(n)
+        from fgaesq.evaluate.metrics import net_preference
+
+        informative = self.informative_pairs()
+        g = net_preference(range(n), [(pr.a, pr.b, pr.p) for pr in informative])
         seen = np.zeros(n, dtype=bool)
-        for pr in self.pairs:
-            if pr.p == 0.5:
-                continue
-            g[pr.a] += pr.p - 0.5
-            g[pr.b] += 0.5 - pr.p
-            seen[pr.a] = seen[pr.b] = True
+        seen[[i for pr in informative for i in (pr.a, pr.b)]] = True
         g[~seen] = np.nan
         return g
 
