@@ -8,11 +8,12 @@ only used for the report. Input files are opened read-only.
 from __future__ import annotations
 
 import csv
-import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from fgaesq.data.jsonl import iter_jsonl
 
 REQUIRED = ("series", "image_a", "image_b", "choice", "annotator")
 CHOICES = ("a", "b", "tie")
@@ -128,18 +129,10 @@ def _read_csv(path: Path) -> list[Vote]:
 
 def _read_jsonl(path: Path) -> list[Vote]:
     votes: list[Vote] = []
-    with path.open("r", encoding="utf-8-sig") as fh:
-        for line, text in enumerate(fh, start=1):
-            if not text.strip():
-                continue
-            where = f"{path}:{line}"
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise VotesError(f"{where}: not valid JSON ({exc.msg})") from None
-            if not isinstance(obj, dict):
-                raise VotesError(f"{where}: expected a JSON object per line")
-            votes.append(make_vote(obj, where, line))
+    for where, line, obj in iter_jsonl(path, VotesError):
+        if not isinstance(obj, dict):
+            raise VotesError(f"{where}: expected a JSON object per line")
+        votes.append(make_vote(obj, where, line))
     return votes
 
 

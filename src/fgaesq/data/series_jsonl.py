@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fgaesq.data.jsonl import iter_jsonl
+
 
 class SeriesFormatError(ValueError):
     """A series JSONL line that does not follow the contract (message names file and line)."""
@@ -126,20 +128,12 @@ def read_series_jsonl(path: str | Path) -> list[SeriesRecord]:
     path = Path(path)
     records: list[SeriesRecord] = []
     seen: set[str] = set()
-    with path.open("r", encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SeriesFormatError(f"{where}: not valid JSON ({exc.msg})") from None
-            rec = parse_series(obj, where, base=path.parent)
-            if rec.series in seen:
-                raise SeriesFormatError(f"{where}: series id '{rec.series}' appears twice in the file")
-            seen.add(rec.series)
-            records.append(rec)
+    for where, _, obj in iter_jsonl(path, SeriesFormatError):
+        rec = parse_series(obj, where, base=path.parent)
+        if rec.series in seen:
+            raise SeriesFormatError(f"{where}: series id '{rec.series}' appears twice in the file")
+        seen.add(rec.series)
+        records.append(rec)
     return records
 
 

@@ -1,0 +1,20 @@
+"""Reading JSON-lines files with errors that name the file and line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def iter_jsonl(path: Path, error: type[Exception]) -> Iterator[tuple[str, int, object]]:
+    """Yield (`file:line`, line number, decoded value) per non-blank line; bad JSON raises `error` naming the line."""
+    with path.open("r", encoding="utf-8-sig") as fh:
+        for lineno, text in enumerate(fh, start=1):
+            if not text.strip():
+                continue
+            where = f"{path}:{lineno}"
+            try:
+                yield where, lineno, json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise error(f"{where}: not valid JSON ({exc.msg})") from None
