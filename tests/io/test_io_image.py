@@ -121,3 +121,20 @@ def test_corrupt_body_with_valid_header_is_reported(tmp_path):
     (tmp_path / "y.png").write_bytes(bytes(raw))
     with pytest.raises(ImageError, match="corrupt|truncated"):
         load_image(tmp_path / "y.png")
+
+
+def test_encoded_bytes_decode_like_the_file_and_errors_name_the_sample(tmp_path):
+    path = _save(Image.fromarray(ASTRONAUT), tmp_path / "a.jpg", quality=92, exif=_exif_orientation(6))
+    from_file = np.asarray(load_image(path, 256))
+    from_bytes = np.asarray(load_image(path.read_bytes(), 256, name="shard-0001.tar:a.jpg"))
+    assert from_bytes.shape == from_file.shape and np.array_equal(from_bytes, from_file)
+    with pytest.raises(ImageError, match=r"shard-0001\.tar:b\.jpg"):
+        load_image(path.read_bytes()[:200], name="shard-0001.tar:b.jpg")
+    with pytest.raises(ImageError, match="empty"):
+        load_image(b"", name="x.jpg")
+
+
+def _exif_orientation(value: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = value
+    return exif.tobytes()

@@ -3,7 +3,14 @@
 from fgaesq.io.errors import ImageError
 from fgaesq.io.exif import CaptureTime, capture_time, exif_capture_time
 from fgaesq.io.files import collect_paths, is_candidate, list_images, natural_key
-from fgaesq.io.image import DEFAULT_MAX_SIZE, IMAGE_EXTENSIONS, MAX_PIXELS, SUPPORTED_FORMATS, load_image
+from fgaesq.io.image import (
+    DEFAULT_MAX_SIZE,
+    IMAGE_EXTENSIONS,
+    MAX_PIXELS,
+    SUPPORTED_FORMATS,
+    ImageSource,
+    load_image,
+)
 
 __all__ = [
     "DEFAULT_MAX_SIZE",
@@ -12,6 +19,7 @@ __all__ = [
     "SUPPORTED_FORMATS",
     "CaptureTime",
     "ImageError",
+    "ImageSource",
     "capture_time",
     "collect_paths",
     "exif_capture_time",

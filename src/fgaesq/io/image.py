@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from pathlib import Path
@@ -75,23 +76,46 @@ def _finish(img: Image.Image, max_size: int | None, orientation: int = 1) -> Ima
     return img
 
 
+#: What `load_image` accepts: a path, encoded bytes (a WebDataset sample, a Parquet cell), or a decoded image.
+ImageSource = str | os.PathLike | bytes | bytearray | memoryview | Image.Image
+
+
 def load_image(
-    path: str | os.PathLike | Image.Image, max_size: int | None = DEFAULT_MAX_SIZE, *, max_pixels: int = MAX_PIXELS
+    path: ImageSource,
+    max_size: int | None = DEFAULT_MAX_SIZE,
+    *,
+    max_pixels: int = MAX_PIXELS,
+    name: str | None = None,
 ) -> Image.Image:
-    """Decode one photo to an upright PIL RGB image whose long side is at most max_size; raises ImageError."""
+    """Decode one photo (path, encoded bytes or PIL image) to upright RGB, long side <= max_size; raises ImageError.
+
+    ``name`` labels encoded bytes in error messages (for example a shard member ``shard-0001.tar:0042.jpg``).
+    """
     if isinstance(path, Image.Image):
         return _finish(path, max_size, _orientation(path))
-    p = Path(path)
-    if not p.exists():
-        raise ImageError(p, "file not found")
-    if p.is_dir():
-        raise ImageError(p, "is a folder, not an image file")
-    if p.stat().st_size == 0:
-        raise ImageError(p, "empty file (0 bytes); re-copy it from the camera or card")
+    if isinstance(path, bytes | bytearray | memoryview):
+        p = Path(name or "<bytes>")
+        if len(path) == 0:
+            raise ImageError(p, "empty image data (0 bytes)")
+        im = _open(io.BytesIO(bytes(path)), p, max_pixels)
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise ImageError(p, "file not found")
+        if p.is_dir():
+            raise ImageError(p, "is a folder, not an image file")
+        if p.stat().st_size == 0:
+            raise ImageError(p, "empty file (0 bytes); re-copy it from the camera or card")
+        im = _open(p, p, max_pixels)
+    return _decode(im, p, max_size, max_pixels)
+
+
+def _open(fp: Path | io.BytesIO, p: Path, max_pixels: int) -> Image.Image:
+    """Image.open with every failure turned into an ImageError naming p."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(p)
+            return Image.open(fp)
     except Image.DecompressionBombError as e:
         raise ImageError(
             p, f"refused as a possible decompression bomb (over {max_pixels / 1e6:.0f} MP: {e}); downscale it first"
@@ -103,6 +127,10 @@ def load_image(
         raise ImageError(p, f"not an image or unreadable/corrupt header; {_FIX_FORMAT}") from e
     except OSError as e:
         raise ImageError(p, f"cannot open ({e})") from e
+
+
+def _decode(im: Image.Image, p: Path, max_size: int | None, max_pixels: int) -> Image.Image:
+    """Checks, draft decoding, load, orientation and RGB conversion of an opened image."""
     with im:
         fmt = im.format or "?"
         if fmt not in SUPPORTED_FORMATS:
