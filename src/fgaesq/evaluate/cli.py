@@ -47,12 +47,12 @@ def eval_cmd(
             soft_wrap=True,
         )
         raise typer.Exit(2)
-    from fgaesq.scoring import ScorerError, load_scorer
+    from fgaesq.scoring import ScorerError, load_scorer, weights_message
 
     try:
         scorer = load_scorer(weights, device=device)
     except ScorerError as e:
-        console.print(f"[red]error:[/] --weights {escape(str(weights or '(default)'))}: {escape(str(e))}", soft_wrap=True)
+        console.print(f"[red]error:[/] {escape(weights_message(weights, e))}", soft_wrap=True)
         raise typer.Exit(2) from None
     label = name or scorer.name
     if not quiet:

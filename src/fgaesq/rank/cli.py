@@ -55,12 +55,12 @@ def _usage_error(console: Console, message: str) -> typer.Exit:
 
 
 def _scorer(console: Console, weights, device, batch_size, workers, max_size):
-    from fgaesq.scoring import ScorerError, load_scorer
+    from fgaesq.scoring import ScorerError, load_scorer, weights_message
 
     try:
         return load_scorer(weights, device=device, batch_size=batch_size, workers=workers, max_size=max_size)
     except ScorerError as e:
-        raise _usage_error(console, f"--weights {weights or '(default)'}: {e}") from None
+        raise _usage_error(console, weights_message(weights, e)) from None
 
 
 def _report_errors(console: Console, errors) -> None:
