@@ -26,7 +26,7 @@ from fgaesq.evaluate.metrics import coarse_metrics
 from fgaesq.evaluate.runner import evaluate_fine
 from fgaesq.evaluate.series import read_series_jsonl
 from fgaesq.evaluate.table import markdown_table2, table2
-from fgaesq.model import load_model
+from fgaesq.model import Preprocess, load_model
 from fgaesq.model.lite import FGAesQLite
 from fgaesq.paths import shared_dir
 from fgaesq.train.lite_inputs import LiteInputs
@@ -37,6 +37,7 @@ class CachedScorer:
 
     def __init__(self, model: FGAesQLite, inputs: LiteInputs, name: str) -> None:
         self.model, self.inputs, self.name = model.eval(), inputs, name
+        self.preprocess = Preprocess(max_size=model.config.work_size)
 
     @torch.no_grad()
     def score(self, images) -> np.ndarray:

@@ -16,6 +16,7 @@ from fgaesq.model import (
     list_models,
     load_model,
     make_tokenizer,
+    read_checkpoint_info,
     register_config,
     save_checkpoint,
 )
@@ -34,11 +35,13 @@ def test_every_family_is_listed_with_its_pretrained_config():
     assert tiny.weights is None
 
 
-def test_create_model_builds_any_family_with_overrides():
+def test_create_model_builds_any_family_with_overrides(tmp_path):
     lite = create_model("fgaesq-lite", n_crops=3)
     assert isinstance(lite, FGAesQLite) and lite.config.n_crops == 3 and lite.preprocess.max_size == 512
     tiny = create_model("fgaesq-tiny", layers=3)
     assert isinstance(tiny, FGAesQ) and len(tiny.visual.transformer.resblocks) == 3
+    small = read_checkpoint_info(save_checkpoint(create_model("fgaesq-lite", work_size=384), tmp_path / "s"))
+    assert small.preprocess.max_size == 384 and small.family == "lite"  # its preprocessing follows its config
     with pytest.raises(ValueError, match="unknown model 'vit-huge'.*fgaesq-lite"):
         create_model("vit-huge")
 
