@@ -14,8 +14,8 @@ from pathlib import Path
 
 import torch
 
-from fgaesq.model.lite import LiteInputs
 from fgaesq.paths import shared_dir
+from fgaesq.train.lite_inputs import LiteInputs
 
 
 def main() -> None:
