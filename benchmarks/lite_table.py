@@ -27,7 +27,7 @@ from fgaesq.evaluate.runner import evaluate_fine
 from fgaesq.evaluate.series import read_series_jsonl
 from fgaesq.evaluate.table import markdown_table2, table2
 from fgaesq.model.lite import DEFAULT_WEIGHTS, FGAesQLite, LiteInputs
-from fgaesq.paths import shared_dir
+from benchmarks.data_sources import clive_dir
 
 
 class CachedScorer:
@@ -53,7 +53,7 @@ def clive_val(data: Path) -> tuple[list[Path], list[float]]:
     from benchmarks.known_order.train_lite import clive_split
 
     _, val = clive_split(data)
-    root = shared_dir() / "data" / "clive" / "images"
+    root = clive_dir() / "images"
     return [root / r["image"] for r in val], [float(r["mos"]) for r in val]
 
 

@@ -15,7 +15,6 @@ from fgaesq.model.config import ConfigError, ModelConfig, get_config, list_model
 from fgaesq.model.loading import load_model, resolve_hf_hub
 from fgaesq.model.network import FGAesQ, FGAesQOutput, create_model, split_mask
 from fgaesq.model.openai import OpenAIWeightsError, load_openai_visual
-from fgaesq.model.sinhash import sinhash_arrays, sinhash_authors_state_dict
 from fgaesq.model.statedict import CheckpointError, LoadReport
 
 __all__ = [
@@ -40,7 +39,5 @@ __all__ = [
     "register_config",
     "resolve_hf_hub",
     "save_checkpoint",
-    "sinhash_arrays",
-    "sinhash_authors_state_dict",
     "split_mask",
 ]
