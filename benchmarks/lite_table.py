@@ -22,12 +22,12 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.data_sources import clive_dir
 from fgaesq.evaluate.metrics import coarse_metrics
 from fgaesq.evaluate.runner import evaluate_fine
 from fgaesq.evaluate.series import read_series_jsonl
 from fgaesq.evaluate.table import markdown_table2, table2
 from fgaesq.model.lite import DEFAULT_WEIGHTS, FGAesQLite, LiteInputs
-from benchmarks.data_sources import clive_dir
 
 
 class CachedScorer:

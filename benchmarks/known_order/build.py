@@ -12,6 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
+from benchmarks.data_sources import clive_dir
 from benchmarks.known_order.sources import all_sources
 from fgaesq.evaluate.known_order import (
     FAMILIES,
@@ -22,7 +23,6 @@ from fgaesq.evaluate.known_order import (
     prepare_photo,
     split_of,
 )
-from benchmarks.data_sources import clive_dir
 
 FAMILIES_PER_SOURCE = 3
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import torch
 
-from fgaesq.model.lite import LiteInputs
 from benchmarks.data_sources import clive_dir
+from fgaesq.model.lite import LiteInputs
 
 
 def main() -> None:

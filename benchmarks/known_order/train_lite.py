@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fgaesq.model.lite import WEIGHTS_DIR, FGAesQLite, LiteInputs, create_lite
 from benchmarks.data_sources import clive_dir
+from fgaesq.model.lite import WEIGHTS_DIR, FGAesQLite, LiteInputs, create_lite
 
 SEED = 0
 CLIVE_VAL_SHARE = 0.2

@@ -12,7 +12,6 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import rankdata
 
 F1_SWAP_SEED = 0
 
@@ -101,6 +100,8 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
         raise ValueError("spearman: vectors differ in length")
     if len(a) < 2 or np.all(a == a[0]) or np.all(b == b[0]):
         return 0.0
+    from scipy.stats import rankdata  # imported on use: `fgaesq --help` stays light
+
     return pearson(rankdata(a), rankdata(b))
 
 
