@@ -12,6 +12,7 @@ from pathlib import Path
 from fgaesq.calibrate import refine_checks as rc
 from fgaesq.calibrate.clip_align import ClipAligner, load_clip_aligner
 from fgaesq.calibrate.mllm import run_mllm
+from fgaesq.io import ImageError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".heif"}
 DROP_FLAGS = ("defect", "dissimilar", "indiscernible", "crop_overlap", "text_misalignment", "too_few_images")
@@ -131,8 +132,8 @@ def check_series(s: SeriesInput, th: rc.Thresholds, aligner: ClipAligner | None 
         info: dict = {"image": p.name}
         try:
             arr = rc.load_rgb(str(p))
-        except (OSError, ValueError) as exc:
-            info["defect"] = f"unreadable ({exc})"
+        except ImageError as exc:
+            info["defect"] = f"unreadable ({exc.reason})"
             res.flag("defect", f"{p.name}: {info['defect']}")
             res.image_checks.append(info)
             continue

@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from fgaesq.data.images import load_train_image
 from fgaesq.data.records import CoarseRecord, SeriesRecord
 from fgaesq.data.schedule import Key
+from fgaesq.io import load_image
 
 
 @dataclass
@@ -97,7 +97,7 @@ class TrainItems(torch.utils.data.Dataset):
         rotate: bool = False,
         max_series_images: int = 64,
         max_size: int | None = 2048,
-        loader: Callable[[Any, int | None], Image.Image] = load_train_image,
+        loader: Callable[[Any, int | None], Image.Image] = load_image,
     ) -> None:
         self.coarse = list(coarse)
         self.fine = list(fine)
