@@ -41,9 +41,9 @@ def test_gaussian_bins_hand_values():
 
 def test_clive_csv_maps_mos_to_1_10(clive_dir):
     recs = read_coarse(clive_dir / "labels.csv")
-    assert len(recs) == 817
     rows = (clive_dir / "labels.csv").read_text().splitlines()[1:]
-    for rec, row in zip(recs[:50], rows[:50], strict=True):
+    assert len(recs) == len(rows) == 40
+    for rec, row in zip(recs, rows, strict=True):
         name, mos, std = row.split(",")
         assert rec.image == clive_dir / "images" / name and rec.image.is_file()
         score = 1 + 9 * float(mos) / 100

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from fgaesq.data.jsonl import iter_jsonl
 
+#: The votes format, written by `fgaesq annotate export` and read by `fgaesq calibrate` (one definition).
 REQUIRED = ("series", "image_a", "image_b", "choice", "annotator")
+COLUMNS = (*REQUIRED, "time")
 CHOICES = ("a", "b", "tie")
 
 

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 NUM_BINS = 10
+
+
+def net_preference(
+    images: Sequence[Hashable], pairs: Iterable[tuple[Hashable, Hashable, float]]
+) -> np.ndarray:
+    """g_i = Σ (p − 0.5) over pairs (i, j, p) + Σ (0.5 − p) over pairs (j, i, p); unannotated pairs add 0."""
+    index = {im: k for k, im in enumerate(images)}
+    g = np.zeros(len(images), dtype=np.float64)
+    for a, b, p in pairs:
+        if a not in index or b not in index:
+            raise KeyError(f"pair ({a!r}, {b!r}) names an image that is not in the series")
+        g[index[a]] += p - 0.5
+        g[index[b]] += 0.5 - p
+    return g
 
 
 @dataclass
@@ -56,8 +71,6 @@ class SeriesRecord:
             for pos, i in enumerate(self.ranking):
                 lv[i] = len(self.ranking) - pos
             return lv
-        from fgaesq.evaluate.metrics import net_preference
-
         informative = self.informative_pairs()
         g = net_preference(range(n), [(pr.a, pr.b, pr.p) for pr in informative])
         seen = np.zeros(n, dtype=bool)

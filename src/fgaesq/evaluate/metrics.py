@@ -8,10 +8,12 @@ Conventions (see docs/evaluation.md):
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from fgaesq.data.records import net_preference
 
 F1_SWAP_SEED = 0
 
@@ -66,20 +68,6 @@ def pair_f1(pairs: Sequence[PairScore], seed: int = F1_SWAP_SEED) -> float:
     y = (p > 0.5).astype(int)
     yhat = np.where(s_a > s_b, 1, np.where(s_a < s_b, 0, 1 - y))
     return 0.5 * (_f1_class(y, yhat, 1) + _f1_class(y, yhat, 0))
-
-
-def net_preference(
-    images: Sequence[Hashable], pairs: Iterable[tuple[Hashable, Hashable, float]]
-) -> np.ndarray:
-    """g_i = Σ (p − 0.5) over pairs (i, j, p) + Σ (0.5 − p) over pairs (j, i, p); unannotated pairs add 0."""
-    index = {im: k for k, im in enumerate(images)}
-    g = np.zeros(len(images), dtype=np.float64)
-    for a, b, p in pairs:
-        if a not in index or b not in index:
-            raise KeyError(f"pair ({a!r}, {b!r}) names an image that is not in the series")
-        g[index[a]] += p - 0.5
-        g[index[b]] += 0.5 - p
-    return g
 
 
 def top1_correct(scores: Sequence[float], g: Sequence[float]) -> bool:
