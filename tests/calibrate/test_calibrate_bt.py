@@ -85,7 +85,8 @@ def test_series_without_distinguishable_pair_left_out_of_records() -> None:
     res = calibrate_votes(votes, CalibrationSettings(category="natural"))
     recs = res.records()
     assert [r.series for r in recs] == ["clear"]
-    assert recs[0].ranking == ["b", "a"] and recs[0].pairs[0].a == "b" and recs[0].category == "natural"
+    r = recs[0]
+    assert [r.names[i] for i in r.ranking] == ["b", "a"] and r.names[r.pairs[0].a] == "b" and r.category == "natural"
     assert next(s for s in res.series if s.series == "flat").dropped == "no distinguishable pair"
 
 

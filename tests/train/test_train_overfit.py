@@ -44,4 +44,4 @@ def test_overfits_eight_series_and_exports(tmp_path):
         a, b = (load_image(p) for p in rec.images)
         with torch.no_grad():
             s = model(builder.collate(list(builder.build_pair(a, b, rng)))).score
-        assert s[0] > s[1], rec.series_id
+        assert s[0] > s[1], rec.series

@@ -165,7 +165,7 @@ class TrainItems(torch.utils.data.Dataset):
             for p in rec.informative_pairs()
             if p.a in local and p.b in local
         ]
-        return FineItem(samples, order, pairs, rec.series_id, [str(rec.images[m]) for m in members])
+        return FineItem(samples, order, pairs, rec.series, [str(rec.images[m]) for m in members])
 
 
 class TrainCollate:

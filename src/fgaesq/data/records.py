@@ -50,13 +50,34 @@ class PairLabel:
 
 @dataclass
 class SeriesRecord:
-    """One series of near-identical images with its pair labels and (optional) explicit ranking."""
+    """One series of near-identical images: the one series type of fgaesq (training, evaluation, calibration).
 
-    series_id: str
+    `images` are resolved paths; `names` the image names as written in the series file (relative to `root`),
+    by default the file names. Pairs and ranking index into both.
+    """
+
+    series: str
     images: list[Path]
     pairs: list[PairLabel] = field(default_factory=list)
     ranking: list[int] | None = None  # ground-truth order, best first (indices into images); may cover a subset
     category: str = ""
+    names: list[str] = field(default_factory=list)
+    root: str | None = None  # the series file's `root`, kept for writing the record back
+
+    def __post_init__(self) -> None:
+        if not self.names:
+            self.names = [Path(p).name for p in self.images]
+
+    def labelled_pairs(self) -> list[PairLabel]:
+        """The annotated pairs, or every pair of the ranking (better first, p = 1) when none are given."""
+        if self.pairs or not self.ranking:
+            return list(self.pairs)
+        r = self.ranking
+        return [PairLabel(r[i], r[j], 1.0) for i in range(len(r)) for j in range(i + 1, len(r))]
+
+    def named_pairs(self) -> list[tuple[str, str, float]]:
+        """`labelled_pairs()` as (name_a, name_b, p)."""
+        return [(self.names[pr.a], self.names[pr.b], pr.p) for pr in self.labelled_pairs()]
 
     def levels(self) -> np.ndarray:
         """Per-image ground-truth level, higher = better; NaN for images outside the order.
