@@ -91,7 +91,7 @@ def test_series_without_distinguishable_pair_left_out_of_records() -> None:
 
 
 def test_complete_balanced_design_orders_like_net_preference() -> None:
-    # method.md §6.5: with every pair judged equally often, the BT order equals the net-preference order g
+    # with every pair judged equally often, the BT order equals the net-preference order g
     rng = np.random.default_rng(11)
     orders = make_orders(40, [4, 5, 6], rng)
     anns = [SimAnnotator(f"b{i}", "bt", spacing=0.7) for i in range(5)]

@@ -56,7 +56,7 @@ def calibrate_cmd(
     category: str = typer.Option(None, help="'category' written on every series (natural, aigc, cropping ...)."),
     root: str = typer.Option(None, help="'root' written on every series: base folder of the image paths."),
 ) -> None:
-    """Calibrate pairwise votes into ranked series with BT probabilities (method.md §3.3)."""
+    """Calibrate pairwise votes into ranked series with BT probabilities."""
     from fgaesq.calibrate.calibration import CalibrationSettings, calibrate_votes
     from fgaesq.calibrate.report import summary, write_report
     from fgaesq.calibrate.votes import read_votes

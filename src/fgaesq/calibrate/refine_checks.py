@@ -1,6 +1,6 @@
-"""Image checks of Series Refinement (method.md §3.2): similarity, duplicates, defects, crop overlap.
+"""Image checks of Series Refinement: similarity, duplicates, defects, crop overlap.
 
-All thresholds live in `Thresholds`; the paper gives none (method.md §9.1.8), so the defaults are
+All thresholds live in `Thresholds`; the paper gives none, so the defaults are
 project choices, measured on skimage.data photos (docs/dataset-tooling.md).
 """
 

@@ -2,7 +2,7 @@
 
 - Coarse item: one image, tokenized in single mode (reference None), with its 10-bin target.
 - Fine item: a whole series (or one random part of a long series); each image is tokenized in pair mode against
-  a reference drawn uniformly from the other images of the same series (method.md §9.2 item 11). Two images that
+  a reference drawn uniformly from the other images of the same series. Two images that
   drew each other share one pair tokenization. Optional augmentation (off by default): horizontal flip and
   90/180/270° rotation (p = 0.5 each, as the authors' hooks), the same for both images of a pair.
 - Randomness: a generator seeded from (seed, kind, index, epoch/pass), never the global RNGs.

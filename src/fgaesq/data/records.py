@@ -82,7 +82,7 @@ class SeriesRecord:
     def levels(self) -> np.ndarray:
         """Per-image ground-truth level, higher = better; NaN for images outside the order.
 
-        From the explicit ranking when given (level = n - position), else the net preference of method.md §6.5:
+        From the explicit ranking when given (level = n - position), else the net preference:
         g_i = Σ (p − 0.5) over pairs where i is first + Σ (0.5 − p) where i is second; pairs with p = 0.5 add 0.
         Images in no informative pair get NaN (they carry no order information).
         """
@@ -100,5 +100,5 @@ class SeriesRecord:
         return g
 
     def informative_pairs(self) -> list[PairLabel]:
-        """Pairs that carry a preference (p ≠ 0.5, method.md §9.1 item 2)."""
+        """Pairs that carry a preference (p ≠ 0.5)."""
         return [pr for pr in self.pairs if pr.p != 0.5]

@@ -1,4 +1,4 @@
-"""The paper's fine-grained and coarse metrics, defined exactly as method.md §6.5 / §9.4 recommend.
+"""The paper's fine-grained and coarse metrics, as defined in docs/evaluation.md.
 
 Conventions (see docs/evaluation.md):
 - a pair is ``(s_a, s_b, p)`` with ``p = P(a ≻ b)``; pairs with ``p == 0.5`` are excluded everywhere;
@@ -49,7 +49,7 @@ def _f1_class(y: np.ndarray, yhat: np.ndarray, c: int) -> float:
 
 
 def pair_f1(pairs: Sequence[PairScore], seed: int = F1_SWAP_SEED) -> float:
-    """Macro F1 over the two order classes, each pair once in the given order (method.md §6.5).
+    """Macro F1 over the two order classes, each pair once in the given order.
 
     Class y = 1 if p > 0.5 ("first better"); prediction 1 if s_a > s_b, 0 if s_a < s_b, 1 − y on a tie.
     When every pair lists the preferred image first, each pair is swapped with probability 0.5 drawn from
