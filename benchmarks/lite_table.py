@@ -14,6 +14,7 @@ what the Scorer computes; metrics come from fgaesq.evaluate's runner.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -22,13 +23,13 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.data_sources import clive_dir
+from fgaesq.data.fine import read_jsonl_series
 from fgaesq.evaluate.metrics import coarse_metrics
 from fgaesq.evaluate.runner import evaluate_fine
-from fgaesq.evaluate.series import read_series_jsonl
 from fgaesq.evaluate.table import markdown_table2, table2
 from fgaesq.model import Preprocess, load_model
 from fgaesq.model.lite import FGAesQLite
-from fgaesq.paths import shared_dir
 from fgaesq.train.lite_inputs import LiteInputs
 
 
@@ -56,7 +57,7 @@ def clive_val(data: Path) -> tuple[list[Path], list[float]]:
     from benchmarks.known_order.train_lite import clive_split
 
     _, val = clive_split(data)
-    root = shared_dir() / "data" / "clive" / "images"
+    root = clive_dir() / "images"
     return [root / r["image"] for r in val], [float(r["mos"]) for r in val]
 
 
@@ -70,8 +71,8 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     inputs = LiteInputs(cache_dir=args.data / "cache")
-    series = read_series_jsonl(args.data / args.split / "series.jsonl")
-    pooled = [type(s)(s.series, "all", s.names, s.paths, s.pairs) for s in series]
+    series = read_jsonl_series(args.data / args.split / "series.jsonl")
+    pooled = [dataclasses.replace(s, category="all") for s in series]
     cv_paths, cv_mos = clive_val(args.data)
     models = {"fgaesq-lite": load_model("fgaesq-lite")}
     for variant, label in (("no-rankreg", "w/o RankReg"), ("untrained", "untrained head")):

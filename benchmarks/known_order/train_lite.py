@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from benchmarks.data_sources import clive_dir
 from fgaesq.model import create_model, load_model, save_checkpoint
 from fgaesq.model.lite import FGAesQLite
 from fgaesq.model.loading import WEIGHTS_DIR
-from fgaesq.paths import shared_dir
 from fgaesq.train.lite_inputs import LiteInputs
 
 SEED = 0
@@ -43,7 +43,7 @@ CONFIG = Path(__file__).with_name("lite_run.yaml")
 
 def clive_split(data: Path) -> tuple[list[dict], list[dict]]:
     """CLIVE label rows split 80/20 by image (seed 0); benchmark val/test source photos left out of train."""
-    with (shared_dir() / "data" / "clive" / "labels.csv").open(newline="") as fh:
+    with (clive_dir() / "labels.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     perm = np.random.default_rng(SEED).permutation(len(rows))
     val_idx = set(perm[: int(round(CLIVE_VAL_SHARE * len(rows)))].tolist())
@@ -80,7 +80,7 @@ def run_variant(variant: str, data: Path, epochs: int | None) -> Path:
     if data != Path("benchmarks/known_order/data"):
         cfg.data.coarse_train, cfg.data.coarse_val = str(data / "clive_train.csv"), str(data / "clive_val.csv")
         cfg.data.fine_train, cfg.data.fine_val = [str(data / "train/series.jsonl")], [str(data / "val/series.jsonl")]
-    cfg.data.coarse_images = str(shared_dir() / "data" / "clive" / "images")
+    cfg.data.coarse_images = str(clive_dir() / "images")
     if (data / "runs" / variant).exists():
         shutil.rmtree(data / "runs" / variant)
     result = train(cfg)
@@ -91,7 +91,7 @@ def run_variant(variant: str, data: Path, epochs: int | None) -> Path:
 def untrained(data: Path) -> FGAesQLite:
     """Random projection + head (seed 0) standardised on the training descriptors: the no-training baseline."""
     inputs = LiteInputs(cache_dir=data / "cache")
-    clive = shared_dir() / "data" / "clive" / "images"
+    clive = clive_dir() / "images"
     train, _ = clive_split(data)
     paths = [clive / r["image"] for r in train]
     for line in (data / "train" / "series.jsonl").read_text().splitlines():
