@@ -53,10 +53,13 @@ class LiteInputs:
         import hashlib
 
         c = self.config
-        h = hashlib.sha1(repr((c.work_size, c.view_size, c.n_crops, c.taps)).encode())
-        h.update(_pixels_key(open_image(image, c.work_size)))
+        views = (c.work_size, c.view_size, c.n_crops, c.taps)
+        if c.native or c.crop_select != "quadrants":  # keys of the first lite's views stay as they were
+            views = (*views, c.native, c.crop_select)
+        h = hashlib.sha1(repr(views).encode())
+        h.update(_pixels_key(open_image(image, c.decode_size)))
         if reference is not None:
-            h.update(b"ref" + _pixels_key(open_image(reference, c.work_size)))
+            h.update(b"ref" + _pixels_key(open_image(reference, c.decode_size)))
         return h.hexdigest()
 
     def describe_many(
