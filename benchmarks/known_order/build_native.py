@@ -54,9 +54,10 @@ def build(out: Path, *, clive_limit: int = 40, seed: int = 0, small: bool = True
     little = (clive_sources(clive_limit) + skimage_sources() + opencv_sources()) if small else []
     if not big and not little:
         raise SystemExit("no source photos: apt-get install -y lomiri-wallpapers mate-backgrounds (or CLIVE/skimage)")
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.iterdir():  # replaced, except the descriptor cache (keyed by pixels, so still valid)
+        if old.name != "cache":
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
     records: dict[str, list[dict]] = {name: [] for name, _ in SPLITS}
     t0, n_base = time.time(), 0
     for idx, src in enumerate(big + little):

@@ -50,6 +50,12 @@ class LiteInputs:
 
     def key(self, image: ImageSource, reference: ImageSource | None = None) -> str:
         """Cache key of one (image, reference) input."""
+        return self._key(self._open(image), None if reference is None else self._open(reference))
+
+    def _open(self, image: ImageSource) -> Image.Image:
+        return open_image(image, self.config.decode_size)
+
+    def _key(self, image: Image.Image, reference: Image.Image | None) -> str:
         import hashlib
 
         c = self.config
@@ -57,22 +63,30 @@ class LiteInputs:
         if c.native or c.crop_select != "quadrants":  # keys of the first lite's views stay as they were
             views = (*views, c.native, c.crop_select)
         h = hashlib.sha1(repr(views).encode())
-        h.update(_pixels_key(open_image(image, c.decode_size)))
+        h.update(_pixels_key(image))
         if reference is not None:
-            h.update(b"ref" + _pixels_key(open_image(reference, c.decode_size)))
+            h.update(b"ref" + _pixels_key(reference))
         return h.hexdigest()
 
     def describe_many(
         self, items: Sequence[tuple[ImageSource, ImageSource | None]], batch: int = 8
     ) -> torch.Tensor:
-        """Descriptors of many (image, reference-or-None) inputs, (n, desc_dim), using and filling the cache."""
-        keys = [self.key(a, r) for a, r in items]
-        todo = [i for i, k in enumerate(keys) if self._load(k) is None]
-        for s in range(0, len(todo), batch):
-            idx = todo[s : s + batch]
+        """Descriptors of many (image, reference-or-None) inputs, (n, desc_dim), using and filling the cache.
+
+        Each image is decoded once (its pixels make the key and, when not cached, its views)."""
+        keys: list[str] = []
+        todo: dict[int, tuple[Image.Image, Image.Image | None]] = {}
+        for i, (a, r) in enumerate(items):
+            ia, ir = self._open(a), None if r is None else self._open(r)
+            keys.append(self._key(ia, ir))
+            if self._load(keys[-1]) is None and keys[-1] not in {keys[j] for j in todo}:
+                todo[i] = (ia, ir)
+        idx_all = list(todo)
+        for s in range(0, len(idx_all), batch):
+            idx = idx_all[s : s + batch]
             views = []
             for i in idx:
-                a, r = items[i]
+                a, r = todo.pop(i)
                 views.append(single_views(a, self.config) if r is None else pair_views(a, r, self.config)[0])
             desc = self._model().describe(torch.stack(views))
             for i, d in zip(idx, desc, strict=True):
