@@ -18,7 +18,8 @@ first lite in benchmarks/known_order/lite-v1 when present, as "before"):
   professional wallpaper photographs (val/test) against CLIVE phone snapshots (validation photos with MOS < 50).
 
 Descriptors of benchmark and CLIVE images come from the LiteInputs cache (DATA/cache; the same numbers as the
-Scorer); bursts and JPEG pairs are scored through `LiteScorer`. Writes DATA/lite2_table.json.
+Scorer); bursts and JPEG pairs are scored through `LiteScorer`. Writes DATA/lite2_table.json (``--keep``: adds
+to the models already there, so "before" and "after" can be measured at different times).
 """
 
 from __future__ import annotations
@@ -214,6 +215,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("benchmarks/known_order/native"))
     ap.add_argument("--model", action="append", default=[], help="NAME=WEIGHTS (repeatable); default: see above")
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--keep", action="store_true", help="keep the other models' results already in the JSON")
     args = ap.parse_args()
     torch.set_num_threads(1)
     models: dict[str, str] = dict(m.split("=", 1) for m in args.model)
@@ -228,11 +230,12 @@ def main() -> None:
     cv = clive_val(args.data)
     extras = {"clive": cv, "bursts": make_bursts(args.data), "jpeg": jpeg_pairs(args.data, cv[0]),
               "pro": [png for png, _ in jpeg_pairs(args.data, [])]}  # fmt: skip
-    results = {}
+    out = args.data / "lite2_table.json"
+    results = json.loads(out.read_text()) if out.is_file() and args.keep else {}
     for name, spec in models.items():
         results[name] = evaluate(name, load_model(spec), args.data, extras)
         print(name, json.dumps(results[name]), flush=True)
-    (args.data / "lite2_table.json").write_text(json.dumps(results, indent=1) + "\n")
+    out.write_text(json.dumps(results, indent=1) + "\n")
     if args.markdown:
         print(_markdown(results))
 
