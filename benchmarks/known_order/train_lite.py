@@ -75,7 +75,7 @@ def _without(jsonl: Path, source_prefix: str) -> Path:
     return out
 
 
-def run_variant(variant: str, data: Path, epochs: int | None) -> Path:
+def run_variant(variant: str, data: Path, epochs: int | None, lr: float | None = None, tag: str = "") -> Path:
     """One `fgaesq train` run; returns the exported best model."""
     from fgaesq.train.config import load_config
     from fgaesq.train.run import train
@@ -84,9 +84,11 @@ def run_variant(variant: str, data: Path, epochs: int | None) -> Path:
     cfg.loss.listmle = variant in ("full", "full-ref", "no-mate")
     if variant == "full-ref":
         cfg.model.model = "fgaesq-lite+ref"  # fine items viewed against a reference of their series
-    cfg.trainer.out_dir = str(data / "runs" / variant)
+    cfg.trainer.out_dir = str(data / "runs" / (variant + tag))
     if epochs:
         cfg.trainer.epochs = epochs
+    if lr:
+        cfg.optim.lr = lr
     if data != DEFAULT_DATA:
         cfg.data.coarse_train, cfg.data.coarse_val = str(data / "clive_train.csv"), str(data / "clive_val.csv")
         cfg.data.fine_train, cfg.data.fine_val = [str(data / "train/series.jsonl")], [str(data / "val/series.jsonl")]
@@ -94,8 +96,8 @@ def run_variant(variant: str, data: Path, epochs: int | None) -> Path:
         cfg.data.fine_train = [str(_without(Path(f), "mate/")) for f in cfg.data.fine_train]
         cfg.data.fine_val = [str(_without(Path(f), "mate/")) for f in cfg.data.fine_val]
     cfg.data.coarse_images = str(clive_dir() / "images")
-    if (data / "runs" / variant).exists():
-        shutil.rmtree(data / "runs" / variant)
+    if (data / "runs" / (variant + tag)).exists():
+        shutil.rmtree(data / "runs" / (variant + tag))
     result = train(cfg)
     print(variant, {k: round(v, 4) for k, v in result["metrics"].items() if k.startswith("val/") and k.count("/") == 1})
     return Path(result["exported"])
@@ -120,6 +122,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--epochs", type=int, default=None, help="override the config's epochs")
+    ap.add_argument("--lr", type=float, default=None, help="override the config's learning rate")
+    ap.add_argument("--tag", default="", help="suffix of the run folder and model file (tries beside the default)")
     ap.add_argument("--variants", nargs="*", default=["full", "no-rankreg", "untrained"])
     ap.add_argument("--no-ship", action="store_true", help="do not write the shipped weights into the package")
     args = ap.parse_args()
@@ -131,11 +135,11 @@ def main() -> None:
     models.mkdir(exist_ok=True)
     for variant in args.variants:
         t0 = time.time()
-        out = models / f"fgaesq-lite-{variant}.safetensors"
+        out = models / f"fgaesq-lite-{variant}{args.tag}.safetensors"
         if variant == "untrained":
             model = untrained(args.data)
         else:
-            model = load_model(run_variant(variant, args.data, args.epochs))
+            model = load_model(run_variant(variant, args.data, args.epochs, args.lr, args.tag))
         model.config.extra = {
             "variant": variant,
             "trained_with": "fgaesq train (Lightning) with benchmarks/known_order/lite_run.yaml"
@@ -144,6 +148,8 @@ def main() -> None:
             "data": counts,
             "seconds": round(time.time() - t0, 1),
         }
+        if args.lr or args.epochs:
+            model.config.extra["overrides"] = {"lr": args.lr, "epochs": args.epochs}
         save_checkpoint(model, out)
         if variant == "full" and not args.no_ship:  # only the head: the backbone comes from its pip package
             save_checkpoint(model, WEIGHTS_DIR / "fgaesq-lite.safetensors")

@@ -85,7 +85,7 @@ def test_sharp_12mp_frame_beats_one_px_focus_blur(scorer):
 def test_lossless_beats_its_jpeg_q75_copy(scorer):
     wins = 0
     for name in ("astronaut", "chelsea", "coffee", "rocket"):
-        photo = Image.fromarray(skimage.data.__dict__[name]()).convert("RGB")
+        photo = Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
         buf = io.BytesIO()
         photo.save(buf, format="JPEG", quality=75)
         s = scorer.score([photo, Image.open(io.BytesIO(buf.getvalue()))])
