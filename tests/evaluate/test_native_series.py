@@ -8,7 +8,15 @@ import numpy as np
 import skimage.data
 from PIL import Image
 
-from fgaesq.evaluate.native_series import FAMILIES, RANGES, apply, draw_levels, make_series, severity, to_linear
+from fgaesq.evaluate.native_series import (
+    FAMILIES,
+    RANGES,
+    apply,
+    draw_levels,
+    make_series,
+    severity,
+    to_linear,
+)
 
 
 def _sharpness(a: np.ndarray) -> float:
