@@ -28,7 +28,9 @@ from fgaesq.data.fine import read_jsonl_series
 from fgaesq.evaluate.metrics import coarse_metrics
 from fgaesq.evaluate.runner import evaluate_fine
 from fgaesq.evaluate.table import markdown_table2, table2
-from fgaesq.model.lite import DEFAULT_WEIGHTS, FGAesQLite, LiteInputs
+from fgaesq.model import Preprocess, load_model
+from fgaesq.model.lite import FGAesQLite
+from fgaesq.train.lite_inputs import LiteInputs
 
 
 class CachedScorer:
@@ -36,6 +38,7 @@ class CachedScorer:
 
     def __init__(self, model: FGAesQLite, inputs: LiteInputs, name: str) -> None:
         self.model, self.inputs, self.name = model.eval(), inputs, name
+        self.preprocess = Preprocess(max_size=model.config.work_size)
 
     @torch.no_grad()
     def score(self, images) -> np.ndarray:
@@ -71,12 +74,12 @@ def main() -> None:
     series = read_jsonl_series(args.data / args.split / "series.jsonl")
     pooled = [dataclasses.replace(s, category="all") for s in series]
     cv_paths, cv_mos = clive_val(args.data)
-    models = {"fgaesq-lite": FGAesQLite.from_pretrained(DEFAULT_WEIGHTS)}
+    models = {"fgaesq-lite": load_model("fgaesq-lite")}
     for variant, label in (("no-rankreg", "w/o RankReg"), ("untrained", "untrained head")):
-        models[label] = FGAesQLite.from_pretrained(args.data / "models" / f"fgaesq-lite-{variant}.safetensors")
+        models[label] = load_model(args.data / "models" / f"fgaesq-lite-{variant}.safetensors")
     ref_path = args.data / "models" / "fgaesq-lite-full-ref.safetensors"
     if ref_path.is_file():
-        models["fgaesq-lite+ref"] = FGAesQLite.from_pretrained(ref_path)
+        models["fgaesq-lite+ref"] = load_model(ref_path)
     rows, overall, coarse = {}, {}, {}
     runs = [("fgaesq-lite", "fgaesq-lite", "single")]
     if not args.no_pair:

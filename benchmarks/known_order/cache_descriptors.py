@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.data_sources import clive_dir
-from fgaesq.model.lite import LiteInputs
+from fgaesq.train.lite_inputs import LiteInputs
 
 
 def main() -> None:

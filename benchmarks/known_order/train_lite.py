@@ -31,7 +31,10 @@ import numpy as np
 import torch
 
 from benchmarks.data_sources import clive_dir
-from fgaesq.model.lite import WEIGHTS_DIR, FGAesQLite, LiteInputs, create_lite
+from fgaesq.model import create_model, load_model, save_checkpoint
+from fgaesq.model.lite import FGAesQLite
+from fgaesq.model.loading import WEIGHTS_DIR
+from fgaesq.train.lite_inputs import LiteInputs
 
 SEED = 0
 CLIVE_VAL_SHARE = 0.2
@@ -94,7 +97,7 @@ def untrained(data: Path) -> FGAesQLite:
     for line in (data / "train" / "series.jsonl").read_text().splitlines():
         paths += [data / "train" / p for p in json.loads(line)["images"]]
     torch.manual_seed(SEED)
-    model = create_lite()
+    model = create_model("fgaesq-lite")
     model.set_normalisation(inputs.describe_many([(p, None) for p in paths]))
     return model.eval()
 
@@ -119,7 +122,7 @@ def main() -> None:
         if variant == "untrained":
             model = untrained(args.data)
         else:
-            model = FGAesQLite.from_pretrained(run_variant(variant, args.data, args.epochs))
+            model = load_model(run_variant(variant, args.data, args.epochs))
         model.config.extra = {
             "variant": variant,
             "trained_with": "fgaesq train (Lightning) with benchmarks/known_order/lite_run.yaml"
@@ -128,9 +131,9 @@ def main() -> None:
             "data": counts,
             "seconds": round(time.time() - t0, 1),
         }
-        model.save_pretrained(out)
-        if variant == "full" and not args.no_ship:
-            model.save_pretrained(WEIGHTS_DIR / "fgaesq-lite.safetensors")
+        save_checkpoint(model, out)
+        if variant == "full" and not args.no_ship:  # only the head: the backbone comes from its pip package
+            save_checkpoint(model, WEIGHTS_DIR / "fgaesq-lite.safetensors")
         print(f"{variant}: wrote {out} ({time.time() - t0:.0f} s)", flush=True)
 
 

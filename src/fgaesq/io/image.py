@@ -78,6 +78,9 @@ def _finish(img: Image.Image, max_size: int | None, orientation: int = 1) -> Ima
     size = _target_size(*img.size, max_size)
     if size != img.size:
         img = img.resize(size, Image.Resampling.LANCZOS)
+    if orientation != 1:  # now upright: a second load_image of this image must not rotate it again
+        img.info.pop("exif", None)
+        img.getexif().pop(0x0112, None)
     return img
 
 
