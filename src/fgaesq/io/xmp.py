@@ -20,6 +20,7 @@ import defusedxml
 import defusedxml.minidom
 
 from fgaesq.io.atomic import OutputError, atomic_write_text
+from fgaesq.io.names import printable
 
 NS = {
     "x": "adobe:ns:meta/",
@@ -98,7 +99,7 @@ def _parse(path: Path, text: str) -> minidom.Document:
         raise SidecarError(path, f"existing sidecar is not well-formed XML ({e}); {_FIX}") from e
     except defusedxml.DefusedXmlException as e:
         raise SidecarError(path, f"existing sidecar uses DTDs or entities, refused for safety ({e}); {_FIX}") from e
-    except (ValueError, RecursionError) as e:
+    except Exception as e:  # noqa: BLE001 - any other parser failure is still an unreadable sidecar
         raise SidecarError(path, f"existing sidecar cannot be parsed ({type(e).__name__}); {_FIX}") from e
 
 
@@ -136,7 +137,13 @@ def _prefix_for(desc: minidom.Element, uri: str, wanted: str) -> str:
     prefix, n = wanted, 1
     while prefix in taken:
         prefix, n = f"{wanted}{n}", n + 1
+    # declarations first, as a parser reports them, so that the next update leaves the start tag as it is
+    others = [a for a in list(desc.attributes.values()) if not a.name.startswith("xmlns")]
+    for a in others:
+        desc.removeAttributeNode(a)
     desc.setAttributeNS(_XMLNS, f"xmlns:{prefix}", uri)
+    for a in others:
+        desc.setAttributeNodeNS(a)
     return prefix
 
 
@@ -211,10 +218,14 @@ def write_sidecar(
     if label is not None:
         values[("xmp", "Label")] = label
     for key, val in (fields or {}).items():
-        values[("fgaesq", key)] = str(val)
+        values[("fgaesq", key)] = printable(str(val))  # XML cannot hold control characters or stray bytes
     root = _update(path, doc, values)
     try:
-        atomic_write_text(path, _serialise(text, root), errors="surrogateescape")
+        body = _serialise(text, root)
+    except RecursionError as e:
+        raise SidecarError(path, f"existing sidecar is nested too deeply; {_FIX}") from e
+    try:
+        atomic_write_text(path, body)
     except OutputError as e:
         raise SidecarError(path, e.reason) from e
     return path

@@ -165,8 +165,9 @@ class _EmbedCache:
                     self.features[p] = f
                 advance(len(r))
         ok = [self.features[p] for p in paths if self.features[p] is not None]
-        dim = ok[0].shape if ok else (1,)
-        return np.stack([f if f is not None else np.zeros(dim) for f in (self.features[p] for p in paths)])
+        # a failed image joins any group (it is dropped from its series before scoring)
+        stand_in = np.mean(ok, axis=0) if ok else np.ones(1)
+        return np.stack([f if f is not None else stand_in for f in (self.features[p] for p in paths)])
 
 
 def _score_pairs(
@@ -241,6 +242,9 @@ def rank_paths(
     )
     # which pairs: all for small series, k references per image for large ones
     plans: list[tuple[Series, list[tuple[int, int]]]] = []
+    if failed:  # images the model could not read while grouping leave their series
+        kept = [(s, [i for i, p in enumerate(s.images) if p not in failed]) for s in series]
+        series = [Series(s.name, [s.images[i] for i in idx], [s.ids[i] for i in idx]) for s, idx in kept if idx]
     for s in series:
         need = needs_features(len(s), k=k, all_pairs_max=all_pairs_max, references=references)
         feats = embed(s.images) if need else None
