@@ -58,7 +58,7 @@ def read_checkpoint_config(path: str | Path) -> tuple[ModelConfig, dict[str, Any
         try:
             info = json.loads(cfg_path.read_text(encoding="utf-8"))
             cfg = ModelConfig.from_dict(info["config"])
-        except (json.JSONDecodeError, KeyError, TypeError, ConfigError) as e:
+        except (UnicodeDecodeError, KeyError, TypeError, ValueError, RecursionError, ConfigError) as e:
             raise CheckpointError(f"{cfg_path}: not an fgaesq checkpoint config ({e})") from e
         return cfg, info.get("metadata", {}), notes
     try:
