@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def _fail(msg: str) -> None:
     raise typer.Exit(2)
 
 
-def _progress() -> Progress:
+def _progress(quiet: bool = False) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -32,14 +33,33 @@ def _progress() -> Progress:
         TimeElapsedColumn(),
         console=err,
         transient=False,
+        disable=quiet,
     )
+
+
+QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bar; errors and notices are still printed.")
 
 
 def _guard_outputs(inputs: list[Path], outputs: list[Path | None]) -> None:
     ins = {p.resolve() for p in inputs}
     for o in outputs:
-        if o is not None and o.resolve() in ins:
+        if o is None:
+            continue
+        if o.resolve() in ins:
             _fail(f"{o}: output would overwrite an input file; choose another --out/--report path")
+        if not o.parent.is_dir():
+            _fail(f"{o}: folder {o.parent} does not exist; create it first or choose another path")
+        if not os.access(o.parent, os.W_OK | os.X_OK):
+            _fail(f"{o}: folder {o.parent} is not writable; choose another path")
+        if o.is_symlink() or (o.exists() and not o.is_file()):
+            _fail(f"{o}: exists and is not a regular file; choose another path")
+
+
+def _root_for(root: str | None, out_path: Path) -> str | None:
+    """--root as written into the output: a relative one (typed from here) is made relative to the output's folder."""
+    if root is None or os.path.isabs(root):
+        return root
+    return os.path.relpath(os.path.abspath(root), os.path.abspath(out_path.parent)).replace(os.sep, "/")
 
 
 def calibrate_cmd(
@@ -54,7 +74,9 @@ def calibrate_cmd(
     drop_careless: bool = typer.Option(False, "--drop-careless", help="Refit without the votes of flagged annotators."),
     drop_cycles: bool = typer.Option(False, "--drop-cycles", help="Leave series with intransitive majority cycles out of the output."),
     category: str = typer.Option(None, help="'category' written on every series (natural, aigc, cropping ...)."),
-    root: str = typer.Option(None, help="'root' written on every series: base folder of the image paths."),
+    root: str = typer.Option(None, help="'root' written on every series: base folder of the image paths (a relative "
+                             "one, from the current folder, is rewritten relative to the output's folder)."),
+    quiet: bool = QuietOpt,
 ) -> None:
     """Calibrate pairwise votes into ranked series with BT probabilities (method.md §3.3)."""
     from fgaesq.calibrate.calibration import CalibrationSettings, calibrate_votes
@@ -88,14 +110,17 @@ def calibrate_cmd(
         drop_careless=drop_careless,
         drop_cycles=drop_cycles,
         category=category,
-        root=root,
+        root=_root_for(root, out_path),
     )
-    with _progress() as prog:
+    with _progress(quiet) as prog:
         task = prog.add_task("calibrating series", total=len(all_votes))
         res = calibrate_votes(all_votes, st, progress=lambda n: prog.advance(task, n))
         prog.update(task, total=res.votes_used, completed=res.votes_used)
-    n = write_series_jsonl(out_path, res.records())
-    write_report(res, report)
+    try:
+        n = write_series_jsonl(out_path, res.records())
+        write_report(res, report)
+    except OSError as exc:
+        _fail(f"{getattr(exc, 'filename', None) or out_path}: cannot write ({exc}); no partial output was left")
     sm = summary(res)
     out.print(
         f"{n} series written to {out_path} ({sm['pairs_kept']} of {sm['pairs_judged']} pairs kept, "
@@ -135,6 +160,7 @@ def refine_cmd(
     crop_iou_max: float = typer.Option(rc.DEFAULTS.crop_iou_max, help="Crop overlap: IoU of two crops at least this."),
     crop_iou_min: float = typer.Option(rc.DEFAULTS.crop_iou_min, help="Crop overlap: IoU below this counts as unrelated crops (0 = off)."),
     clip_min: float = typer.Option(rc.DEFAULTS.clip_min, help="Text misalignment: CLIP image-prompt cosine below this."),
+    quiet: bool = QuietOpt,
 ) -> None:
     """Flag series to drop or review: dissimilar, indiscernible, defect, crop overlap, text misalignment."""
     from fgaesq.calibrate.refine import RefineError, load_series, refine_all, write_kept, write_refine_report
@@ -163,7 +189,7 @@ def refine_cmd(
         series = load_series(root, prompts=prompts, crops=crops)
     except RefineError as exc:
         _fail(str(exc))
-    with _progress() as prog:
+    with _progress(quiet) as prog:
         task = prog.add_task("checking series", total=len(series))
         results, notices = refine_all(
             series,
