@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,8 +48,10 @@ def _parse(value: object, subsec: object) -> float | None:
 def exif_capture_time(path: str | os.PathLike) -> float | None:
     """DateTimeOriginal (or DateTimeDigitized) with its sub-seconds, as seconds; None when absent or unreadable."""
     try:
-        with Image.open(path) as im:
-            ifd = im.getexif().get_ifd(_EXIF_IFD)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # corrupt EXIF is simply no EXIF time
+            with Image.open(path) as im:
+                ifd = im.getexif().get_ifd(_EXIF_IFD)
     except Exception:  # noqa: BLE001 - any unreadable file simply has no EXIF time
         return None
     for tag, sub in ((_DATETIME_ORIGINAL, _SUBSEC_ORIGINAL), (_DATETIME_DIGITIZED, _SUBSEC_DIGITIZED)):

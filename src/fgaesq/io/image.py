@@ -17,6 +17,30 @@ from fgaesq.io.errors import ImageError
 pillow_heif.register_heif_opener()
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never silently half-grey
 
+
+def _silence_libtiff() -> None:
+    """Stop libtiff printing its own warnings/errors on stderr (failures still reach us as Pillow errors).
+
+    Pillow's libtiff reports through its return codes, which `load_image` turns into one ImageError line; the
+    library's default handlers would also print raw lines such as "ZIPDecode: Decoding error ..." per bad file.
+    """
+    import ctypes
+
+    try:
+        from PIL import _imaging  # noqa: F401 - loads the libtiff Pillow links against
+
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+            libs = {ln.split()[-1] for ln in fh if "libtiff" in ln.rsplit("/", 1)[-1] and ".so" in ln}
+        for lib in libs:
+            handle = ctypes.CDLL(lib)
+            handle.TIFFSetWarningHandler(None)
+            handle.TIFFSetErrorHandler(None)
+    except (OSError, AttributeError, ImportError):  # not Linux, or a libtiff without these symbols: keep defaults
+        pass
+
+
+_silence_libtiff()
+
 #: Pillow format names we decode, and the file extensions we look for in folders.
 SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "HEIF"})
 IMAGE_EXTENSIONS = frozenset(
@@ -55,7 +79,9 @@ _TRANSPOSE = {
 def _orientation(im: Image.Image) -> int:
     """EXIF orientation tag (1-8; 1 when absent or unreadable)."""
     try:
-        value = int(im.getexif().get(0x0112, 1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data" is handled: orientation 1
+            value = int(im.getexif().get(0x0112, 1))
     except Exception:  # noqa: BLE001 - a broken EXIF block must not stop decoding
         return 1
     return value if value in range(1, 9) else 1
