@@ -1,6 +1,6 @@
 """Fuzz the decoder and its neighbours with mutated real photos; prints counts by outcome.
 
-``PYTHONPATH=src python benchmarks/fuzz.py [--n 10000] [--seed 0] [--slow 3]``
+``PYTHONPATH=src python benchmarks/fuzz.py [--n 10000] [--sidecars 2000] [--seed 0] [--slow 3]``
 
 Seeds are real photos (skimage.data) encoded as JPEG (baseline, progressive, with EXIF), PNG (RGB, RGBA,
 palette, 16-bit), WebP (lossy, lossless), TIFF (raw, LZW, deflate) and HEIC. Each input is one seed with
@@ -8,7 +8,9 @@ one to three mutations (bit flips, interesting bytes, truncation, deleted/duplic
 size fields, splices, hostile EXIF). Every input goes through `load_image` (from a file and as bytes) and
 `capture_time`. Outcomes: ``ok`` (decoded), ``image-error`` (the project's ImageError), ``crash`` (any other
 exception), ``slow`` (a call over --slow seconds). Done when crashes and slow calls are zero. Lines written to
-stderr by C libraries while decoding are counted as ``stderr lines``.
+stderr by C libraries while decoding are counted as ``stderr lines``. Then --sidecars hostile or mutated XMP
+sidecars (billion laughs, XXE, deep nesting, UTF-16, bit flips of a darktable sidecar, ...) are updated with
+`write_sidecar`: ``ok`` (rewritten, still XML), ``sidecar-error`` (refused and left byte-identical) or ``crash``.
 
 The same corpus (smaller) feeds tests/test_fuzz.py.
 """
@@ -191,6 +193,63 @@ def corpus(n: int, seed: int = 0) -> Iterator[tuple[str, bytes]]:
         yield ext, mutate(data, rng, donors)
 
 
+SIDECAR = (
+    '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/" x:xmptk="XMP Core 4.4.0-Exiv2">\n <!-- darktable -->\n'
+    ' <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
+    '  <rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:darktable="http://darktable.sf.net/"'
+    ' xmp:Rating="1" darktable:xmp_version="5">\n'
+    '   <darktable:history><rdf:Seq><rdf:li darktable:operation="exposure"/></rdf:Seq></darktable:history>\n'
+    '  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n' + " " * 200 + '\n<?xpacket end="w"?>'
+)
+HOSTILE_SIDECARS = [
+    b"",
+    b"   \n",
+    b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF",
+    b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><x>&b;</x>',
+    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
+    b"<a>" * 50_000 + b"</a>" * 50_000,
+    SIDECAR.encode("utf-16"),
+    SIDECAR.encode("utf-8")[:-40] + b"\xff\xfe",
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"/>',
+    b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>',
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    b'<rdf:Description xmlns:xmp="urn:other" xmp:Rating="x"/></rdf:RDF></x:xmpmeta>',
+]
+
+
+def sidecar_corpus(n: int, seed: int = 0) -> Iterator[bytes]:
+    """n hostile or mutated XMP sidecars (deterministic)."""
+    rng = random.Random(seed + 1)
+    base = SIDECAR.encode("utf-8")
+    yield from HOSTILE_SIDECARS[:n]
+    for _ in range(max(0, n - len(HOSTILE_SIDECARS))):
+        yield mutate(base, rng, [base, *HOSTILE_SIDECARS[2:5]])
+
+
+def classify_sidecar(photo: Path, data: bytes) -> tuple[str, str]:
+    """Outcome of updating one sidecar: ok (written, still XML), sidecar-error (left untouched), or crash."""
+    import defusedxml.minidom
+
+    from fgaesq.io.xmp import SidecarError, sidecar_path, write_sidecar
+
+    side = sidecar_path(photo)
+    side.write_bytes(data)
+    try:
+        write_sidecar(photo, rating=3, label="Green", fields={"Score": "5.0", "Series": "s\n1"})
+    except SidecarError as e:
+        if side.read_bytes() != data:
+            return "crash", f"sidecar changed although refused: {e}"
+        return "sidecar-error", e.reason
+    except Exception as e:  # noqa: BLE001
+        return "crash", f"{type(e).__name__}: {str(e)[:200]}"
+    try:
+        defusedxml.minidom.parseString(side.read_bytes())
+    except Exception as e:  # noqa: BLE001
+        return "crash", f"written sidecar is not XML: {type(e).__name__}: {str(e)[:200]}"
+    return "ok", ""
+
+
 class StderrCounter:
     """Counts lines C libraries write to file descriptor 2 (Pillow/libtiff/libjpeg warnings) while active."""
 
@@ -255,16 +314,35 @@ def run(n: int, seed: int, slow: float, folder: Path) -> tuple[collections.Count
     return counts, problems, err.lines, slowest
 
 
+def run_sidecars(n: int, seed: int, slow: float, folder: Path) -> tuple[collections.Counter, list[str]]:
+    """Fuzz n sidecars through write_sidecar; returns (outcome counts, problem details)."""
+    counts: collections.Counter = collections.Counter()
+    problems: list[str] = []
+    photo = folder / "photo.jpg"
+    photo.write_bytes(b"not opened")
+    for i, data in enumerate(sidecar_corpus(n, seed)):
+        t0 = time.perf_counter()
+        outcome, detail = classify_sidecar(photo, data)
+        if outcome != "crash" and time.perf_counter() - t0 > slow:
+            outcome, detail = "slow", f"{time.perf_counter() - t0:.1f} s"
+        counts[outcome] += 1
+        if outcome in ("crash", "slow"):
+            problems.append(f"sidecar {i}: {outcome}: {detail}")
+    return counts, problems
+
+
 def main() -> None:
     """Run the fuzzer and print counts by outcome and by format."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000)
+    ap.add_argument("--sidecars", type=int, default=2_000, help="hostile/mutated XMP sidecars to update")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--slow", type=float, default=3.0, help="seconds after which one input counts as slow")
     args = ap.parse_args()
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         counts, problems, stderr_lines, slowest = run(args.n, args.seed, args.slow, Path(tmp))
+        side_counts, side_problems = run_sidecars(args.sidecars, args.seed, args.slow, Path(tmp))
     total = sum(counts[k] for k in ("ok", "image-error", "crash", "slow"))
     print(f"fuzzed {total} inputs (seed {args.seed}) in {time.perf_counter() - t0:.0f} s; slowest {slowest:.2f} s")
     for k in ("ok", "image-error", "crash", "slow"):
@@ -274,9 +352,12 @@ def main() -> None:
     for ext in exts:
         parts = ", ".join(f"{o} {counts[f'{ext} {o}']}" for o in ("ok", "image-error", "crash", "slow"))
         print(f"    {ext:6s} {parts}")
-    for p in problems[:20]:
+    print(f"sidecars: {sum(side_counts.values())} updated: " + ", ".join(
+        f"{k} {side_counts[k]}" for k in ("ok", "sidecar-error", "crash", "slow")))
+    for p in (problems + side_problems)[:20]:
         print("  " + p)
-    sys.exit(1 if counts["crash"] or counts["slow"] else 0)
+    bad = counts["crash"] + counts["slow"] + side_counts["crash"] + side_counts["slow"]
+    sys.exit(1 if bad else 0)
 
 
 if __name__ == "__main__":

@@ -219,9 +219,8 @@ def write_sidecar(
         values[("xmp", "Label")] = label
     for key, val in (fields or {}).items():
         values[("fgaesq", key)] = printable(str(val))  # XML cannot hold control characters or stray bytes
-    root = _update(path, doc, values)
     try:
-        body = _serialise(text, root)
+        body = _serialise(text, _update(path, doc, values))
     except RecursionError as e:
         raise SidecarError(path, f"existing sidecar is nested too deeply; {_FIX}") from e
     try:
