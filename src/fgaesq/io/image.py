@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import stat
 import warnings
@@ -40,6 +41,9 @@ def _silence_libtiff() -> None:
 
 
 _silence_libtiff()
+# Pillow logs some refusals ("More samples per pixel than can be decoded") before raising; the raise becomes our
+# one-line ImageError, so without a handler of its own Python's last-resort handler would print a second line.
+logging.getLogger("PIL").addHandler(logging.NullHandler())
 
 #: Pillow format names we decode, and the file extensions we look for in folders.
 SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "HEIF"})
