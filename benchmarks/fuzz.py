@@ -5,7 +5,7 @@
 Seeds are real photos (skimage.data) encoded as JPEG (baseline, progressive, with EXIF), PNG (RGB, RGBA,
 palette, 16-bit), WebP (lossy, lossless), TIFF (raw, LZW, deflate) and HEIC. Each input is one seed with
 one to three mutations (bit flips, interesting bytes, truncation, deleted/duplicated/inserted spans, patched
-size fields, splices, hostile EXIF). Every input goes through `load_image` (from a file and as bytes) and
+size fields, splices, hostile EXIF); PNG chunk CRCs are mostly recomputed so the mutations reach the decoder. Every input goes through `load_image` (from a file and as bytes) and
 `capture_time`. Outcomes: ``ok`` (decoded), ``image-error`` (the project's ImageError), ``crash`` (any other
 exception), ``slow`` (a call over --slow seconds). Done when crashes and slow calls are zero. Lines written to
 stderr by C libraries while decoding are counted as ``stderr lines``. Then --sidecars hostile or mutated XMP
@@ -121,6 +121,20 @@ def _patch_size(data: bytearray, rng: random.Random) -> None:
     data[i : i + 2] = struct.pack(">H", value & 0xFFFF)
 
 
+def _fix_png_crcs(buf: bytearray) -> None:
+    """Recompute every PNG chunk CRC that can be found, so that mutations reach the decoder, not the CRC check."""
+    import zlib
+
+    pos = 8
+    while pos + 12 <= len(buf):
+        length = struct.unpack(">I", buf[pos : pos + 4])[0]
+        end = pos + 8 + length
+        if end + 4 > len(buf):
+            return
+        buf[end : end + 4] = struct.pack(">I", zlib.crc32(bytes(buf[pos + 4 : end])))
+        pos = end + 4
+
+
 def mutate(data: bytes, rng: random.Random, donors: list[bytes]) -> bytes:
     """One to three random mutations of data (deterministic for a given rng state)."""
     buf = bytearray(data)
@@ -158,6 +172,8 @@ def mutate(data: bytes, rng: random.Random, donors: list[bytes]) -> bytes:
         else:  # overwrite a span with one byte value
             i = rng.randrange(n)
             buf[i : i + rng.randrange(1, 2048)] = bytes([rng.choice(INTERESTING)]) * min(2048, n - i)
+    if buf[:8] == b"\x89PNG\r\n\x1a\n" and rng.random() < 0.7:
+        _fix_png_crcs(buf)
     return bytes(buf)
 
 

@@ -19,7 +19,7 @@ from fgaesq.cli import app
 from fgaesq.io import ImageError, capture_time, load_image
 from rank_cli_helpers import bad_files, save_tiny_weights
 
-ROOT = os.geteuid() == 0
+ROOT = os.geteuid() == 0  # root writes anywhere: read-only checks then run as 'nobody'
 
 
 def _run(*args):
@@ -251,15 +251,59 @@ def test_unwritable_outputs_are_refused_before_any_work(shoot, weights, tmp_path
     assert blocker.read_text() == "x"
 
 
-@pytest.mark.skipif(ROOT, reason="root can write into read-only folders")
-def test_read_only_folder_gets_one_line(shoot, weights):
+@pytest.fixture
+def unprivileged(weights):
+    """Run the CLI as an ordinary user (root writes into read-only folders), in a folder that user can read."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    if ROOT and not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv to drop privileges")
+    base = Path(tempfile.mkdtemp(prefix="fgaesq-ro-"))
+    base.chmod(0o755)
+    w = base / "w"
+    w.mkdir()
+    for f in weights.parent.iterdir():
+        shutil.copy(f, w / f.name)
+    shoot = base / "shoot"
+    shoot.mkdir()
+    for i, src in enumerate((data.astronaut, data.coffee), 1):
+        _photo(shoot / f"IMG_000{i}.png", src)
+    for p in (w, shoot):
+        p.chmod(0o755)
+        for f in p.iterdir():
+            f.chmod(0o644)
+    src_dir = Path(__file__).parents[1] / "src"
+
+    def run(*args):
+        drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if ROOT else []
+        cmd = [*drop, sys.executable, "-m", "fgaesq.cli", *map(os.fspath, args), "--weights", str(w / weights.name)]
+        env = {"PYTHONPATH": str(src_dir), "PATH": os.environ.get("PATH", "/usr/bin"), "HOME": str(base)}
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+
+    yield base, shoot, run
+    for p in (base, shoot):
+        p.chmod(0o755)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def test_read_only_places_give_one_line(unprivileged):
+    base, shoot, run = unprivileged
     shoot.chmod(0o555)
-    try:
-        res = _run("rank", shoot, "--weights", weights, "--xmp", "-q")
-    finally:
-        shoot.chmod(0o755)
-    assert res.exit_code == 1
-    assert len([ln for ln in res.stderr.splitlines() if "sidecar" in ln]) == 1
+    res = run("rank", shoot, "--xmp", "-q")
+    assert res.returncode == 1, res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if "sidecar" in ln]
+    assert len(lines) == 1 and "not writable" in lines[0], res.stderr
+    assert "Traceback" not in res.stderr
+    locked = base / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    res = run("rank", shoot, "--out", locked / "r.json")  # refused before any work (--copy-best alike)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.startswith("error: ") and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert not any(locked.iterdir())
 
 
 # --- 9. options out of range -------------------------------------------------------------------------------
