@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from fgaesq.io.image import browser_safe
 from fgaesq.serve.annotate.catalog import CONVERT_EXTS, Catalog
 from fgaesq.serve.annotate.db import make_engine
 from fgaesq.serve.annotate.preview import PreviewError, preview_png
@@ -258,7 +259,8 @@ def create_app(store: AnnotationStore, *, allowed_hosts: list[str] | None = None
         if path is None:
             raise HTTPException(status_code=404, detail="no such image")
         headers = {"Cache-Control": "private, max-age=3600"}
-        if path.suffix.lower() in CONVERT_EXTS:
+        if path.suffix.lower() in CONVERT_EXTS or not browser_safe(path):
+            # decoded by fgaesq.io.load_image (the pixels the model sees), as a bounded-size lossless PNG preview
             try:
                 body = preview_png(path)
             except PreviewError as exc:
