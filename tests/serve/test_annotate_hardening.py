@@ -150,3 +150,43 @@ def test_export_to_a_closed_pipe_ends_quietly(series_root, tmp_path):
                        env={"PYTHONPATH": str(SRC_DIR), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert len(r.stdout.splitlines()) == 2
     assert "Broken pipe" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_flat_folder_is_grouped_like_rank_and_exports_paths_calibrate_finds(tmp_path):
+    import csv
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "burst_photos", Path(__file__).parents[1] / "rank" / "rank_burst_photos.py"
+    )
+    bursts = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bursts)
+    root = tmp_path / "flat"
+    made = bursts.make_bursts(root, (3, 2), max_side=120)  # two bursts minutes apart, EXIF times
+    db_path = tmp_path / "v.sqlite"
+    store = build_store(root, str(db_path), target_votes=1)
+    groups = sorted(sorted(s.images) for s in store.catalog.series.values())
+    assert groups == sorted(sorted(p.name for p in paths) for paths in made.values())
+    with TestClient(create_app(store)) as c:
+        for s in store.catalog.series.values():
+            assert c.get(f"/img/{s.name}/{s.images[0]}").status_code == 200
+        pair = store.next_pair("ann")
+        store.record_vote("ann", "a", token=pair.token)
+    store.engine.dispose()
+    out = tmp_path / "votes.csv"
+    r = CliRunner().invoke(cli_app, ["annotate", "export", "--db", str(db_path), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 1 and (root / rows[0]["image_a"]).is_file() and (root / rows[0]["image_b"]).is_file()
+
+
+def test_export_never_writes_through_a_planted_link(series_root, tmp_path):
+    db_path = tmp_path / "v.sqlite"
+    build_store(series_root, str(db_path), target_votes=1).engine.dispose()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    out = tmp_path / "votes.csv"
+    (tmp_path / "votes.csv.part").symlink_to(victim)
+    r = CliRunner().invoke(cli_app, ["annotate", "export", "--db", str(db_path), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert victim.read_text() == "precious\n" and out.is_file() and not out.is_symlink()

@@ -18,7 +18,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from fgaesq.io.image import browser_safe
 from fgaesq.serve.annotate.catalog import CONVERT_EXTS, Catalog
-from fgaesq.serve.annotate.db import make_engine
+from fgaesq.serve.annotate.db import make_engine, save_series_folders
 from fgaesq.serve.annotate.preview import PreviewError, preview_png
 from fgaesq.serve.annotate.store import AnnotationStore, Assignment, PairUnavailable, Progress, VoteRejected
 from fgaesq.serve.annotate.validate import InvalidInput, clean_annotator, clean_choice, clean_token
@@ -329,7 +329,9 @@ def build_store(
 ) -> AnnotationStore:
     """Scan ROOT and open the database: the store the app runs on."""
     catalog = Catalog.scan(root)  # before the database, so a bad ROOT leaves no database file behind
-    return AnnotationStore(make_engine(db_url), catalog, target_votes=target_votes, lease_seconds=lease_seconds)
+    engine = make_engine(db_url)
+    save_series_folders(engine, {s.name: s.directory for s in catalog.series.values()})
+    return AnnotationStore(engine, catalog, target_votes=target_votes, lease_seconds=lease_seconds)
 
 
 def app_from_env() -> FastAPI:

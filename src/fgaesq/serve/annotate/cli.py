@@ -167,7 +167,8 @@ def export_cmd(
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(0) from None
     except OSError as exc:
-        _fail(f"{out}: cannot write ({exc.strerror}); choose another --out")
+        reason = getattr(exc, "reason", None) or f"cannot write ({exc.strerror or exc})"
+        _fail(f"{out}: {reason}; choose another --out")
     finally:
         engine.dispose()
     if out != "-":
