@@ -189,12 +189,12 @@ def merge_metrics(before: Path, after: Path, resumed_step: int) -> None:
     cutoff = min((step(r) for r in new), default=resumed_step)
     rows = [r for r in old if step(r) < cutoff] + new
     cols = list(dict.fromkeys(old_cols + new_cols))
-    tmp = after.with_name(f".{after.name}.merge")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
+    from fgaesq.io.atomic import atomic_open
+
+    with atomic_open(after, newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
         w.writeheader()
         w.writerows(rows)
-    os.replace(tmp, after)
     before.unlink()
 
 
