@@ -86,3 +86,20 @@ def test_damaged_checkpoint_config_is_one_line(tmp_path):
     cfg.write_bytes(b"\xff\xfe" + cfg.read_bytes()[2:])
     with pytest.raises(CheckpointError, match="m.json"):
         load_model(weights)
+
+
+def test_training_output_has_no_lightning_tips_or_deprecations(tmp_path, clive_dir):
+    over = _cfg(tmp_path, clive_dir, "quiet")
+    args = ["--coarse-train", over["coarse_train"], "--fine-train", over["fine_train"][0], "--model", "fgaesq-tiny",
+            "--init", "random", "--out-dir", over["out_dir"], "--max-steps", "2", "--epochs", "1",
+            "--stage1-epochs", "1", "--coarse-batch", "2", "--fine-batch-images", "2", "--num-workers", "0",
+            "--accelerator", "cpu", "--devices", "1", "--no-progress"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2] / "src"),
+                                                       os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-m", "fgaesq.cli", "train", *args], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    noise = [ln for ln in proc.stderr.splitlines()
+             if any(w in ln for w in ("Tip", "litmodels", "LitLogger", "DeprecationWarning", "FutureWarning",
+                                      "GPU available", "TPU available", "does not have many workers"))]
+    assert not noise, noise
