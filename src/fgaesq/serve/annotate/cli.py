@@ -41,17 +41,24 @@ def _fail(message: str) -> None:
 
 def _port_free(host: str, port: int) -> str | None:
     """None when (host, port) can be bound now, else the reason (checked before anything is created)."""
+    import errno
+
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         return f"cannot resolve --host {host} ({exc.strerror})"
-    family, _, _, _, addr = infos[0]
-    with contextlib.closing(socket.socket(family, socket.SOCK_STREAM)) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(addr)
-        except OSError as exc:
-            return f"cannot listen on {host}:{port} ({exc.strerror}); is another server running? choose another --port"
+    for family, _, _, _, addr in infos:
+        with contextlib.closing(socket.socket(family, socket.SOCK_STREAM)) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(addr)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return (f"cannot listen on {host}:{port} ({exc.strerror}); is another server running? "
+                            "choose another --port")
+                if exc.errno == errno.EACCES:
+                    return f"cannot listen on {host}:{port} ({exc.strerror}); choose a --port above 1023"
+                # e.g. an IPv6 address on a machine without IPv6: uvicorn reports it if it matters
     return None
 
 
