@@ -91,6 +91,8 @@ def test_missing_output_folders_fail_before_writing(tmp_path):
 def test_relative_root_still_resolves_when_the_output_is_elsewhere(tmp_path, monkeypatch):
     photos = tmp_path / "photos"
     photos.mkdir()
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        (photos / name).write_bytes(b"")
     votes = tmp_path / "v.csv"
     votes.write_text(HEADER + GOOD)
     monkeypatch.chdir(tmp_path)

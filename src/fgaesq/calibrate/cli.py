@@ -55,11 +55,27 @@ def _guard_outputs(inputs: list[Path], outputs: list[Path | None]) -> None:
             _fail(f"{o}: exists and is not a regular file; choose another path")
 
 
-def _root_for(root: str | None, out_path: Path) -> str | None:
-    """--root as written into the output: a relative one (typed from here) is made relative to the output's folder."""
+def _root_for(root: str | None, out_path: Path, sample: str | None) -> str | None:
+    """--root as written into the output, where readers take a relative root from the output's folder.
+
+    A relative --root is kept when the images are found that way; when they are found from the current folder
+    instead (the usual meaning of a path typed on the command line), it is rewritten relative to the output's
+    folder; when neither finds `sample` (an image of the votes), it is kept and a notice says so.
+    """
     if root is None or os.path.isabs(root):
         return root
-    return os.path.relpath(os.path.abspath(root), os.path.abspath(out_path.parent)).replace(os.sep, "/")
+    out_dir = os.path.abspath(out_path.parent)
+    from_cwd = os.path.relpath(os.path.abspath(root), out_dir).replace(os.sep, "/")
+    if sample is None or os.path.exists(os.path.join(out_dir, root, sample)):
+        return root
+    if os.path.exists(os.path.join(root, sample)):
+        return from_cwd
+    err.print(
+        f"[yellow]notice:[/] --root {root}: {sample} is found neither under {os.path.join(out_dir, root)} (relative "
+        "to the output, as readers take it) nor under the current folder; the paths may not resolve",
+        highlight=False, soft_wrap=True,
+    )
+    return root
 
 
 def calibrate_cmd(
@@ -74,8 +90,8 @@ def calibrate_cmd(
     drop_careless: bool = typer.Option(False, "--drop-careless", help="Refit without the votes of flagged annotators."),
     drop_cycles: bool = typer.Option(False, "--drop-cycles", help="Leave series with intransitive majority cycles out of the output."),
     category: str = typer.Option(None, help="'category' written on every series (natural, aigc, cropping ...)."),
-    root: str = typer.Option(None, help="'root' written on every series: base folder of the image paths (a relative "
-                             "one, from the current folder, is rewritten relative to the output's folder)."),
+    root: str = typer.Option(None, help="'root' written on every series: base folder of the image paths (relative: "
+                             "to the output's folder, or to the current folder when the images are found there)."),
     quiet: bool = QuietOpt,
 ) -> None:
     """Calibrate pairwise votes into ranked series with BT probabilities."""
@@ -111,7 +127,7 @@ def calibrate_cmd(
         drop_careless=drop_careless,
         drop_cycles=drop_cycles,
         category=category,
-        root=_root_for(root, out_path),
+        root=_root_for(root, out_path, all_votes[0].image_a if all_votes else None),
     )
     with _progress(quiet) as prog:
         task = prog.add_task("calibrating series", total=len(all_votes))
