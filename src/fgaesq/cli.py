@@ -29,6 +29,7 @@ from fgaesq.calibrate.cli import calibrate_cmd, refine_cmd  # noqa: E402
 from fgaesq.evaluate.cli import eval_cmd  # noqa: E402
 from fgaesq.rank.cli import rank_cmd, score_cmd  # noqa: E402
 from fgaesq.serve.annotate.cli import annotate_app  # noqa: E402
+from fgaesq.serve.review.cli import review_cmd  # noqa: E402
 from fgaesq.train.cli import train_cmd  # noqa: E402
 
 app.command("rank")(rank_cmd)
@@ -38,6 +39,7 @@ app.command("eval")(eval_cmd)
 app.command("calibrate")(calibrate_cmd)
 app.command("refine")(refine_cmd)
 app.add_typer(annotate_app, name="annotate")
+app.command("review")(review_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover
