@@ -193,6 +193,10 @@ def create_app(session: ReviewSession, *, allowed_hosts: list[str] | None = None
 
     # --- JSON API ------------------------------------------------------------------------------
 
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status_code=204)
+
     @app.get("/healthz")
     def healthz() -> dict:
         return {"ok": True, "series": len(shoot.series), "frames": len(shoot.frames)}
@@ -247,7 +251,7 @@ def create_app(session: ReviewSession, *, allowed_hosts: list[str] | None = None
             scorer = session.scorer()
             if scorer is None:
                 raise HTTPException(status_code=409, detail="no model loaded; restart with --weights")
-            from fgaesq.serve.review.why import explain_pair
+            from fgaesq.rank.explain import explain_pair
 
             s = shoot.series[fa.series]
             try:
