@@ -180,3 +180,60 @@ def test_an_existing_sidecar_keeps_its_namespace_prefixes(shoot_dir, tmp_path: P
     write_decision(shoot, frame, FrameState("pick", 3), is_best=True)
     text = side.read_text()
     assert 'photoshop:City="Houston"' in text and _xmp(side)["Xmp.xmp.Rating"] == "3"
+
+
+def _client(folder: Path, doc: dict, tmp_path: Path, **kw):
+    from fastapi.testclient import TestClient
+
+    from fgaesq.serve.review.app import ReviewSession, create_app
+
+    shoot = shoot_from_doc(doc, folder)
+    store = ReviewStore(make_engine(f"sqlite:///{tmp_path / 'r.sqlite'}"), shoot)
+    session = ReviewSession(shoot=shoot, store=store, cache=PreviewCache(tmp_path / "cache"), **kw)
+    return TestClient(create_app(session, allowed_hosts=["127.0.0.1", "localhost"]), base_url="http://127.0.0.1"), shoot
+
+
+def test_the_api_refuses_what_it_cannot_do(shoot_dir, tmp_path: Path) -> None:
+    folder, _, doc = shoot_dir
+    client, shoot = _client(folder, doc, tmp_path)
+    a, b = shoot.series[0].frames[0].id, shoot.series[1].frames[0].id
+    assert client.get(f"/api/why?a={a}&b={b}").status_code == 422  # two series
+    assert client.post("/api/decide", json={"frame": a, "action": "delete"}).status_code == 422
+    assert client.post("/api/decide", json={"frame": a, "action": "stars"}).status_code == 422
+    assert client.post("/api/decide", json={"frame": 999, "action": "pick"}).status_code == 404
+    assert client.get("/thumb/999.jpg").status_code == 404
+    assert client.get("/api/why?a=0&b=1").status_code == 409  # no model in this session
+    assert client.post("/api/export-picks").status_code == 409  # not started with --copy-picks
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400  # DNS-rebinding guard
+    page = client.get("/")
+    assert page.status_code == 200 and "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.text.count('class="scard') == len(shoot.series)
+    thumb = client.get(f"/thumb/{a}.jpg")
+    assert thumb.headers["content-type"] == "image/jpeg" and thumb.content[:2] == b"\xff\xd8"
+
+
+def test_picks_are_copied_with_their_sidecars(shoot_dir, tmp_path: Path) -> None:
+    folder, _, doc = shoot_dir
+    picks = tmp_path / "picks"
+    client, shoot = _client(folder, doc, tmp_path, picks_to=picks)
+    for s in shoot.series:
+        assert client.post("/api/decide", json={"frame": s.frames[-1].id, "action": "best"}).status_code == 200
+    assert client.get("/?filter=undecided").text.count('class="scard') == 0
+    assert client.get("/?filter=decided").text.count('class="scard') == len(shoot.series)
+    r = client.post("/api/export-picks").json()
+    assert r["done"] == len(shoot.series) and not r["moved"] and r["problems"] == []
+    got = sorted(p.name for p in picks.iterdir())
+    want = sorted(n for s in shoot.series for n in (s.frames[-1].path.name, s.frames[-1].path.name + ".xmp"))
+    assert got == want and all(s.frames[-1].path.is_file() for s in shoot.series)  # copied, not moved
+    assert _xmp(picks / (shoot.series[0].frames[-1].path.name + ".xmp"))["Xmp.xmp.Label"] == "Green"
+
+
+def test_review_command_errors_are_one_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    res = runner.invoke(cli_app, ["review", str(tmp_path / "nope"), "--no-browser"])
+    assert res.exit_code == 2 and "not a folder" in res.output
+    res = runner.invoke(cli_app, ["review", str(tmp_path), "--from", str(tmp_path / "rank.json"), "--no-browser",
+                                  "--db", str(tmp_path / "r.sqlite"), "--cache", str(tmp_path / "c")])
+    assert res.exit_code == 2 and "rank.json: no such file" in res.output
+    res = runner.invoke(cli_app, ["review", str(tmp_path), "--copy-picks", "a", "--move-picks", "b"])
+    assert res.exit_code == 2 and "not both" in res.output
