@@ -50,8 +50,8 @@ def _pct(b: list[float]) -> str:
 def _overlay(part: dict) -> str:
     out = []
     for c in part.get("cells", []):
-        if c[4] > 0.08:
-            out.append(f'<div class="imp" style="{_pct(c)};opacity:{min(0.7, 0.15 + 0.6 * c[4]):.2f}"></div>')
+        if c[4] > 0.2:
+            out.append(f'<div class="imp" style="{_pct(c)};opacity:{0.6 * c[4] * c[4]:.3f}"></div>')
     out += [f'<div class="fine" style="{_pct(c)}"></div>' for c in part.get("fine", [])]
     out += [f'<div class="view" style="{_pct(c)}"></div>' for c in part.get("views", [])]
     return '<div class="ov">' + "".join(out) + "</div>" if out else ""

@@ -8,7 +8,7 @@
   $("help-button")?.addEventListener("click", () => toggleHelp());
   help?.addEventListener("click", () => toggleHelp(false));
   const isTyping = (e) => e.target && /^(INPUT|TEXTAREA|SELECT)$/.test(e.target.tagName);
-  const fmt = (x) => (x >= 0 ? "+" : "") + x.toFixed(2);
+  const fmt = (x) => (Math.abs(x) < 0.005 ? "±0.00" : (x > 0 ? "+" : "") + x.toFixed(2));
 
   async function api(url, body) {
     const opts = body === undefined ? {} : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
@@ -202,17 +202,17 @@
       for (const [fid, part] of [[a.id, w.a], [b.id, w.b]]) {
         const o = document.querySelector(`.overlay[data-id="${fid}"]`);
         if (!o || !part) continue;
-        (part.cells || []).forEach((c) => { if (c[4] > 0.08) o.append(box("imp", c, { opacity: String(Math.min(0.7, 0.15 + 0.6 * c[4])) })); });
+        (part.cells || []).forEach((c) => { if (c[4] > 0.2) o.append(box("imp", c, { opacity: (0.6 * c[4] * c[4]).toFixed(3) })); });
         (part.fine || []).forEach((c) => o.append(box("fine", c)));
         (part.views || []).forEach((c) => o.append(box("view", c)));
       }
       const t = $("why-text");
       t.replaceChildren();
-      const better = w.margin >= 0;
+      const better = w.margin > -0.005;
       t.append(el("p", null, `${w.a_name} against ${w.b_name} (reference):`));
       t.append(el("p", "margin " + (better ? "up" : "down"), `${w.scores[0].toFixed(2)} vs ${w.scores[1].toFixed(2)} in this comparison: margin ${fmt(w.margin)}`));
       t.append(el("p", null, `Series scores: margin ${fmt(w.series_margin)} (over all its comparisons).`));
-      t.append(el("p", "muted", better ? "The model prefers this frame." : "The model prefers the reference."));
+      t.append(el("p", "muted", Math.abs(w.margin) < 0.005 ? "A tie in this comparison." : better ? "The model prefers this frame." : "The model prefers the reference."));
       const legend = $("why-legend");
       legend.replaceChildren();
       if (w.kind === "difftoken") {
