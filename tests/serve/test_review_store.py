@@ -193,6 +193,10 @@ def _client(folder: Path, doc: dict, tmp_path: Path, **kw):
     return TestClient(create_app(session, allowed_hosts=["127.0.0.1", "localhost"]), base_url="http://127.0.0.1"), shoot
 
 
+def store_flags(client, series: int) -> list[str]:
+    return [f["flag"] for f in client.get(f"/api/series/{series}").json()["frames"]]
+
+
 def test_the_api_refuses_what_it_cannot_do(shoot_dir, tmp_path: Path) -> None:
     folder, _, doc = shoot_dir
     client, shoot = _client(folder, doc, tmp_path)
@@ -201,6 +205,9 @@ def test_the_api_refuses_what_it_cannot_do(shoot_dir, tmp_path: Path) -> None:
     assert client.post("/api/decide", json={"frame": a, "action": "delete"}).status_code == 422
     assert client.post("/api/decide", json={"frame": a, "action": "stars"}).status_code == 422
     assert client.post("/api/decide", json={"frame": 999, "action": "pick"}).status_code == 404
+    # a cross-site form cannot post JSON: a text/plain body is refused (no CORS, so no preflighted JSON either)
+    forged = client.post("/api/decide", content=f'{{"frame": {a}, "action": "reject"}}', headers={"content-type": "text/plain"})
+    assert forged.status_code == 422 and store_flags(client, 0)[0] == ""
     assert client.get("/thumb/999.jpg").status_code == 404
     assert client.get("/api/why?a=0&b=1").status_code == 409  # no model in this session
     assert client.post("/api/export-picks").status_code == 409  # not started with --copy-picks
@@ -237,3 +244,7 @@ def test_review_command_errors_are_one_line(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "rank.json: no such file" in res.output
     res = runner.invoke(cli_app, ["review", str(tmp_path), "--copy-picks", "a", "--move-picks", "b"])
     assert res.exit_code == 2 and "not both" in res.output
+    (tmp_path / "empty").mkdir()
+    res = runner.invoke(cli_app, ["review", str(tmp_path / "empty"), "--no-browser", "--weights", "fgaesq-lite",
+                                  "--db", str(tmp_path / "r.sqlite"), "--cache", str(tmp_path / "c")])
+    assert res.exit_code == 2 and "no image files found" in res.output, res.output

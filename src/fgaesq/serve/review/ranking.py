@@ -30,6 +30,8 @@ def rank_folder(root: str | os.PathLike, scorer, *, cache_dir: Path | None = Non
     root_p = Path(root).resolve()
     settings = dict(settings or {})
     files = collect_paths([root_p], recursive=True)
+    if not files:
+        raise ValueError(f"{root}: no image files found (JPEG, PNG, WebP, TIFF, BMP, HEIC)")
     cached_file = None
     if cache_dir is not None:
         cached_file = Path(cache_dir) / f"rank-{fingerprint(files, root_p, scorer.name, settings)}.json"
