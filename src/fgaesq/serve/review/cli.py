@@ -94,6 +94,12 @@ def review_cmd(
         raise _fail(console, "give --copy-picks or --move-picks, not both")
     root = path.resolve()
     from fgaesq.serve.annotate.db import DatabaseError, display_url, make_engine, normalise_url
+    from fgaesq.serve.annotate.validate import InvalidInput, clean_annotator
+
+    try:
+        annotator = clean_annotator(annotator)
+    except InvalidInput as e:
+        raise _fail(console, f"--annotator: {e}") from None
     from fgaesq.serve.review.cache import PreviewCache, default_cache_dir, default_state_dir
 
     cache_dir = (cache or default_cache_dir(root)).expanduser()
@@ -192,3 +198,8 @@ def review_cmd(
         server.run()
     except OSError as e:
         raise _fail(console, f"cannot listen on {host}:{port} ({e.strerror or e}); try --port 0") from None
+    states = session.store.all_states()
+    decided = sum(1 for s in shoot.series if states[s.name].decided(s))
+    judged = len(session.store.judgements())
+    console.print(f"{decided} of {len(shoot.series)} series decided; {judged} judgements from your overrides"
+                  + (f" (for training: fgaesq review {path} --export-votes votes.csv)" if judged else ""))
