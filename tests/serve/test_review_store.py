@@ -248,3 +248,18 @@ def test_review_command_errors_are_one_line(tmp_path: Path) -> None:
     res = runner.invoke(cli_app, ["review", str(tmp_path / "empty"), "--no-browser", "--weights", "fgaesq-lite",
                                   "--db", str(tmp_path / "r.sqlite"), "--cache", str(tmp_path / "c")])
     assert res.exit_code == 2 and "no image files found" in res.output, res.output
+
+
+def test_decisions_and_judgements_in_each_database(shoot_dir, db_url: str) -> None:
+    folder, _, doc = shoot_dir
+    shoot = shoot_from_doc(doc, folder)
+    store = ReviewStore(make_engine(db_url), shoot, annotator="ann")
+    s = shoot.series[1]
+    store.decide(s.frames[1].rel, "best")
+    store.decide(s.frames[0].rel, "stars", 2)
+    store.engine.dispose()
+    again = ReviewStore(make_engine(db_url), shoot, annotator="ann")
+    st = again.series_state(s)
+    assert st.best == s.frames[1].rel and st.frames[s.frames[0].rel] == FrameState("reject", 2)
+    assert again.judgements() == [{"series": s.name, "image_a": s.frames[1].rel, "image_b": s.frames[0].rel, "choice": "a"}]
+    again.engine.dispose()
