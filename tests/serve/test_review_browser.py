@@ -127,6 +127,17 @@ def test_cull_a_shoot_from_the_keyboard(tmp_path: Path, review_server) -> None:
         page.keyboard.press("Enter")
         page.wait_for_selector("body[data-ready='1']")
         assert page.inner_text("#series-name") == s0["name"]
+        # compare with a pinned reference: R pins frame 2, C shows it first, + adds a third pane
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("r")
+        page.keyboard.press("c")
+        panes = "Array.from(document.querySelectorAll('.pane')).map(p => p.id + (p.classList.contains('ref') ? '*' : ''))"
+        assert page.evaluate(panes) == ["pane-1*", "pane-2"]
+        page.keyboard.press("+")
+        assert page.evaluate(panes) == ["pane-1*", "pane-0", "pane-2"]
+        page.keyboard.press("c")
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_selector("#thumb-0.cur")
         page.keyboard.press("p")
         page.wait_for_selector("#thumb-1.cur")
         page.keyboard.press("x")

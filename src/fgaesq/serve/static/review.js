@@ -78,11 +78,10 @@
       if (!S.compare || frames().length < 2) return [S.cur];
       const n = Math.min(S.n, frames().length);
       const ref = S.ref === null ? 0 : S.ref;
-      const out = [ref];
-      for (let i = S.cur; out.length < n && i < frames().length; i++) if (!out.includes(i)) out.push(i);
-      for (let i = S.cur - 1; out.length < n && i >= 0; i--) if (!out.includes(i)) out.unshift(i);
-      if (!out.includes(S.cur)) out[out.length - 1] = S.cur;
-      return out;
+      const others = [];  // the reference stays first; the others follow the current frame
+      for (let i = S.cur; others.length < n - 1 && i < frames().length; i++) if (i !== ref) others.push(i);
+      for (let i = S.cur - 1; others.length < n - 1 && i >= 0; i--) if (i !== ref) others.unshift(i);
+      return [ref, ...others];
     }
 
     function flagText(f) { return (f.flag === "pick" ? "✓ pick" : f.flag === "reject" ? "✗ reject" : "") + (f.stars ? " " + "★".repeat(f.stars) : ""); }
