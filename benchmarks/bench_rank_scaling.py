@@ -30,7 +30,7 @@ from skimage import data
 from fgaesq.io import list_images
 from fgaesq.model import create_model
 from fgaesq.rank.pipeline import rank_paths
-from fgaesq.rank.scorer import FGAesQScorer
+from fgaesq.scoring.vit import FGAesQScorer
 
 SOURCES = ("astronaut", "coffee", "chelsea", "rocket")
 

@@ -26,7 +26,7 @@ def bursts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 @pytest.fixture(scope="module")
 def tiny_scorer():
     from fgaesq.model import create_model
-    from fgaesq.rank.scorer import FGAesQScorer
+    from fgaesq.scoring.vit import FGAesQScorer
 
     torch.manual_seed(0)
     return FGAesQScorer(create_model("fgaesq-tiny"), device="cpu")
@@ -59,10 +59,10 @@ def test_difftoken_why_is_the_importance_map_and_the_fine_cells(bursts, tiny_sco
 
 
 def test_lite_why_is_the_views_it_scored(bursts) -> None:
-    from fgaesq.model.lite import load_default_scorer
+    from fgaesq.scoring import load_scorer
 
     _, b = bursts
-    scorer = load_default_scorer()
+    scorer = load_scorer("fgaesq-lite", device="cpu")
     why = explain_pair(scorer, b["coffee"][0], b["coffee"][1], "c_1_2")
     assert why["kind"] == "views"
     n = scorer.model.config.n_crops

@@ -17,8 +17,8 @@ def make_shoot(folder: Path) -> dict[str, list[Path]]:
 def rank_shoot(folder: Path) -> dict:
     """The `fgaesq rank` JSON document of the folder, ranked with the shipped fgaesq-lite."""
     from fgaesq.io import collect_paths
-    from fgaesq.model.lite import load_default_scorer
     from fgaesq.rank.pipeline import rank_paths
     from fgaesq.rank.report import rank_dict
+    from fgaesq.scoring import load_scorer
 
-    return rank_dict(rank_paths(collect_paths([folder]), load_default_scorer(), root=folder))
+    return rank_dict(rank_paths(collect_paths([folder]), load_scorer("fgaesq-lite", device="cpu"), root=folder))

@@ -42,12 +42,22 @@ def _difftoken_regions(tokens, k: int) -> dict:
     return {"cells": cells, "fine": fine, "grid": [rows, cols]}
 
 
+def _decode(scorer, path: Path, max_size: int | None):
+    """The image as the scorer decodes it (its own preprocessing when it has one)."""
+    pre = getattr(scorer, "preprocess", None)
+    if pre is not None:
+        from fgaesq.scoring.images import decode
+
+        return decode(path, pre)
+    return load_image(path, max_size)
+
+
 def _lite_regions(scorer, a: Path, b: Path, max_size: int | None) -> tuple[dict, dict]:
-    from fgaesq.model.lite import pair_view_boxes, single_boxes, single_view_image
+    from fgaesq.model.lite.views import pair_view_boxes, single_boxes, view_image
 
     cfg = scorer.model.config
-    ia = single_view_image(load_image(a, max_size), cfg)
-    ib = single_view_image(load_image(b, max_size), cfg)
+    ia = view_image(_decode(scorer, a, max_size), cfg)
+    ib = view_image(_decode(scorer, b, max_size), cfg)
     s = cfg.view_size
     if getattr(scorer, "pair_crops", False):
         boxes_a, boxes_b = pair_view_boxes(ia, ib, cfg)
@@ -67,8 +77,7 @@ def explain_pair(scorer, a: Path, b: Path, pair_id: str, *, max_size: int | None
                  "margin": round(float(scores[0] - scores[1]), 4), "pair_id": pair_id}
     tokenizer = getattr(scorer, "tokenizer", None)
     if tokenizer is not None and hasattr(tokenizer, "pair"):
-        size = getattr(scorer, "max_size", max_size)
-        ta, tb = tokenizer.pair(load_image(a, size), load_image(b, size), pair_id=pair_id)
+        ta, tb = tokenizer.pair(_decode(scorer, a, max_size), _decode(scorer, b, max_size), pair_id=pair_id)
         out.update(kind="difftoken", a=_difftoken_regions(ta, 0), b=_difftoken_regions(tb, 1))
     elif hasattr(scorer, "model") and hasattr(scorer.model, "config") and hasattr(scorer.model.config, "view_size"):
         ra, rb = _lite_regions(scorer, a, b, max_size)

@@ -125,11 +125,11 @@ def review_cmd(
 
     scorer_box: dict = {}
 
-    def load_scorer():
+    def get_scorer():
         if "s" not in scorer_box:
-            from fgaesq.rank.weights import resolve_scorer
+            from fgaesq.scoring import load_scorer
 
-            scorer_box["s"] = resolve_scorer(weights, device)
+            scorer_box["s"] = load_scorer(weights, device=device)
         return scorer_box["s"]
 
     from fgaesq.serve.review.shoot import ShootError, load_rank_json, shoot_from_doc
@@ -138,16 +138,17 @@ def review_cmd(
         if from_json is not None:
             shoot = load_rank_json(from_json, root, near_tie=near_tie)
         else:
-            from fgaesq.rank.weights import WeightsError
+            from fgaesq.scoring import ScorerError, weights_message
             from fgaesq.serve.review.ranking import rank_folder
 
             try:
-                scorer = load_scorer()
-            except (WeightsError, ValueError) as e:
-                raise _fail(console, str(e)) from None
+                scorer = get_scorer()
+            except (ScorerError, ValueError) as e:
+                raise _fail(console, weights_message(weights, e)) from None
             if not quiet:
                 console.print(f"ranking {root} with {scorer.name}")
-            settings = {"series_by": series_by, "time_gap": time_gap, "similarity": similarity}
+            settings = {"series_by": series_by, "time_gap": time_gap, "similarity": similarity,
+                        "max_size": scorer.preprocess.max_size}
             with _progress(console, quiet) as progress:
                 try:
                     doc, cached = rank_folder(root, scorer, cache_dir=cache_dir, settings=settings, progress=progress)
@@ -168,7 +169,7 @@ def review_cmd(
 
     session = ReviewSession(
         shoot=shoot, store=ReviewStore(engine, shoot, annotator=annotator), cache=PreviewCache(cache_dir),
-        scorer_factory=load_scorer, xmp=xmp, reject_minus_one=reject_minus_one,
+        scorer_factory=get_scorer, xmp=xmp, reject_minus_one=reject_minus_one,
         picks_to=(copy_picks or move_picks), move_picks=move_picks is not None, db_label=display_url(url),
     )
     loopback = _is_loopback(host)

@@ -1,0 +1,45 @@
+"""The benchmark builder works with whichever sources are present, records them and their licences.
+
+Not part of the package's test suite (it tests benchmark code): `python -m pytest benchmarks/known_order`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from benchmarks.data_sources import clive_dir
+from benchmarks.known_order import build as build_mod
+from benchmarks.known_order import sources
+
+
+def _digest(root) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(root)).encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+def test_build_without_debian_sources(tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "OPENCV_DATA", tmp_path / "absent-opencv")
+    monkeypatch.setattr(sources, "MATE_DIR", tmp_path / "absent-mate")
+    monkeypatch.setattr(sources, "SKIMAGE_PHOTOS", ("chelsea", "coffee"))
+    m = build_mod.build(tmp_path / "a", clive_limit=2)
+    assert m["origins_used"] == ["clive", "skimage"]
+    assert [s["id"] for s in m["sources"]] == ["clive/10.png", "clive/1000.jpg", "skimage/chelsea", "skimage/coffee"]
+    assert all(s["licence"] for s in m["sources"])
+    assert "CC0" in next(s["licence"] for s in m["sources"] if s["id"] == "skimage/coffee")
+    readme = (tmp_path / "a" / "README.md").read_text()
+    assert "measures ordering by construction, not human taste" in readme
+    assert (tmp_path / "a" / "LIVE-NOTICE.txt").read_text() == (clive_dir() / "LIVE-NOTICE.txt").read_text()
+    n_series = sum(v["series"] for v in m["splits"].values())
+    assert n_series == 4 * build_mod.FAMILIES_PER_SOURCE
+    for split, info in m["splits"].items():
+        lines = (tmp_path / "a" / split / "series.jsonl").read_text().splitlines()
+        assert len(lines) == info["series"]
+        for line in lines:  # every series of a photo sits in that photo's split
+            rec = json.loads(line)
+            assert next(s["split"] for s in m["sources"] if s["id"] == rec["source"]) == split
+    build_mod.build(tmp_path / "b", clive_limit=2)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")  # deterministic, byte for byte
