@@ -199,6 +199,14 @@ def review_cmd(
         server.run()
     except OSError as e:
         raise _fail(console, f"cannot listen on {host}:{port} ({e.strerror or e}); try --port 0") from None
+    finally:  # uvicorn re-raises Ctrl+C / SIGTERM after its shutdown: say where things stand first
+        if server.started:
+            _summary(console, session, path)
+
+
+def _summary(console: Console, session, path: Path) -> None:
+    """One line on exit: series decided, judgements stored and how to export them."""
+    shoot = session.shoot
     states = session.store.all_states()
     decided = sum(1 for s in shoot.series if states[s.name].decided(s))
     judged = len(session.store.judgements())
