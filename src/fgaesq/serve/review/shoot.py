@@ -62,17 +62,13 @@ class Shoot:
     series: list[ShootSeries]
     frames: list[Frame] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # 'path: reason' for files the ranking could not use
+    _index: dict[str, Frame] = field(default_factory=dict, repr=False, compare=False)
 
     def frame_by_rel(self, rel: str) -> Frame | None:
         """The frame stored under `rel`, or None."""
-        return self._by_rel().get(rel)
-
-    def _by_rel(self) -> dict[str, Frame]:
-        cached = getattr(self, "_rel_index", None)
-        if cached is None or len(cached) != len(self.frames):
-            cached = {f.rel: f for f in self.frames}
-            self._rel_index = cached
-        return cached
+        if len(self._index) != len(self.frames):
+            self._index = {f.rel: f for f in self.frames}
+        return self._index.get(rel)
 
 
 def _locate(raw: str, root: Path, base: Path | None) -> Path | None:

@@ -7,7 +7,6 @@ tables of their own; judgements go into the annotate `votes` table, so `fgaesq a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -205,8 +204,3 @@ class ReviewStore:
             rows = conn.execute(select(v.series, v.image_a, v.image_b, v.choice)
                                 .where(v.annotator == self.annotator).order_by(v.id))
             return [dict(r._mapping) for r in rows]
-
-    def counts(self, states: Iterable[tuple[ShootSeries, SeriesState]]) -> dict[str, int]:
-        """How many series are decided and undecided."""
-        decided = sum(1 for s, st in states if st.decided(s))
-        return {"decided": decided, "undecided": len(self.shoot.series) - decided}
