@@ -263,3 +263,15 @@ def test_decisions_and_judgements_in_each_database(shoot_dir, db_url: str) -> No
     assert st.best == s.frames[1].rel and st.frames[s.frames[0].rel] == FrameState("reject", 2)
     assert again.judgements() == [{"series": s.name, "image_a": s.frames[1].rel, "image_b": s.frames[0].rel, "choice": "a"}]
     again.engine.dispose()
+
+
+def test_a_broken_sidecar_does_not_lose_the_decision(shoot_dir, tmp_path: Path) -> None:
+    folder, _, doc = shoot_dir
+    client, shoot = _client(folder, doc, tmp_path)
+    f = shoot.series[0].frames[1]
+    side = f.path.with_name(f.path.name + ".xmp")
+    side.write_text("<x:xmpmeta this is not XML", encoding="utf-8")
+    r = client.post("/api/decide", json={"frame": f.id, "action": "pick"})
+    assert r.status_code == 200
+    assert [w.split(":")[0] for w in r.json()["warnings"]] == [f"decision saved, but no sidecar for {f.rel}"]
+    assert store_flags(client, 0)[1] == "pick" and side.read_text() == "<x:xmpmeta this is not XML"

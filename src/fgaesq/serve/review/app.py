@@ -224,19 +224,15 @@ def create_app(session: ReviewSession, *, allowed_hosts: list[str] | None = None
         warnings = []
         if session.xmp:
             best = effective_best(s, state)
-            for rel in changed:
-                fr = shoot.frame_by_rel(rel)
+            todo = [shoot.frame_by_rel(rel) for rel in changed]
+            if best is not None and best not in todo:  # the best may have moved: refresh its stars
+                todo.append(best)
+            for fr in todo:
                 try:
-                    write_decision(shoot, fr, state.frames.get(rel, FrameState()), is_best=best is fr,
+                    write_decision(shoot, fr, state.frames.get(fr.rel, FrameState()), is_best=best is fr,
                                    reject_minus_one=session.reject_minus_one)
-                except (OSError, ValueError) as e:
-                    warnings.append(f"no sidecar for {fr.rel}: {e}")
-            if best is not None and best.rel not in changed:  # the best may have moved: refresh its stars
-                try:
-                    write_decision(shoot, best, state.frames.get(best.rel, FrameState()), is_best=True,
-                                   reject_minus_one=session.reject_minus_one)
-                except (OSError, ValueError) as e:
-                    warnings.append(f"no sidecar for {best.rel}: {e}")
+                except Exception as e:  # noqa: BLE001 - the decision is stored; a bad sidecar is only reported
+                    warnings.append(f"decision saved, but no sidecar for {fr.rel}: {e}")
         out = series_json(session, s, state)
         out["warnings"] = warnings
         return out
