@@ -254,6 +254,8 @@ def rank_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the JSON document to stdout (for piping)."),
     xmp: bool = typer.Option(False, "--xmp", help="Write <image>.xmp sidecars: xmp:Rating (best = 5) and xmp:Label."),
     copy_best: Path | None = typer.Option(None, "--copy-best", help="Copy the best image of each series here."),
+    report: Path | None = typer.Option(None, "--report", help="Write a self-contained HTML contact sheet (best picks, "
+                                       "scores, near-ties, deciding regions)."),
     weights: str | None = WeightsOpt,
     device: str = DeviceOpt,
     max_size: int | None = MaxSizeOpt,
@@ -302,6 +304,12 @@ def rank_cmd(
         ok = _write_xmp(console, result) == 0 and ok
     if copy_best is not None:
         ok = _copy_best(console, result, copy_best) == 0 and ok
+    if report is not None:
+        from fgaesq.rank.report_html import write_report
+
+        with _progress(console, quiet) as progress:
+            write_report(report, rank_dict(result), scorer=scorer,
+                         progress=progress("report", len(result.series)) if progress else None)
     if as_json:
         _stdout(to_json(rank_dict(result)))
     elif not quiet:
