@@ -141,8 +141,11 @@ def _exists(url: str) -> bool:
     if not is_url(url):
         return Path(url).is_file()
     fsspec = require("fsspec")
-    fs, path = fsspec.core.url_to_fs(url)
-    return fs.exists(path)
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+        return fs.exists(path)
+    except (ImportError, ValueError) as e:  # unknown protocol, or its fsspec package (s3fs, gcsfs ...) missing
+        raise SourceError(f"{url}: cannot open this URL ({str(e).splitlines()[0]})") from None
 
 
 def plan_units(
@@ -262,8 +265,8 @@ def _iter_shard(url: str, columns: Columns, report: OnError) -> Iterator[Sample]
 
     try:
         stream = _open(url)
-    except OSError as e:
-        report(url, f"cannot open shard ({e})")
+    except Exception as e:  # noqa: BLE001 - OSError, fsspec errors: the shard is reported and skipped
+        report(url, f"cannot open shard ({type(e).__name__}: {e})")
         return
     with stream:
         files = tariterators.tar_file_expander([{"url": url, "stream": stream}], handler=handler)
