@@ -22,10 +22,10 @@ class StreamUsageError(Exception):
     """A one-line problem with the command line or the inputs (exit code 2)."""
 
 
-def _writer(out: Path | None) -> PartsWriter:
+def _check_out(out: Path | None) -> Path:
     if out is None:
         raise StreamUsageError(f"shard and Parquet inputs need --out (one of {', '.join(FORMATS)}), e.g. --out scores.parquet")
-    return PartsWriter(out)
+    return out
 
 
 def _reporter(console: Console) -> Callable[[str, str], None]:
@@ -42,10 +42,11 @@ def score_stream_cmd(
 ) -> int:
     """Score into resumable parts; returns the number of failed samples (this run)."""
     try:
-        writer = _writer(out)
+        _check_out(out)
         units = plan_units(specs, recursive=recursive)
         if not units:
             raise StreamUsageError("no images, shards or Parquet row groups found in the inputs")
+        writer = PartsWriter(out)
         with progress_factory as progress:
             advance = progress("units", len(units)) if progress else None
             if ray is not None:
@@ -90,8 +91,9 @@ def rank_stream_cmd(
     from fgaesq.rank.stream import ModelInfo, check_resume, error_row
 
     try:
-        writer = _writer(out)
+        _check_out(out)
         units = plan_units(specs, recursive=True)
+        writer = PartsWriter(out)
         scorer = scorer_factory()
         info = ModelInfo.of(scorer)
         check_resume(writer, info)
