@@ -147,3 +147,20 @@ def test_rank_series_groupby_matches_ranking_each_series_alone(local_ray, items,
         assert [r["key"] for r in got] == [r["key"] for r in alone]
         assert [r["best"] for r in got] == [True] + [False] * (len(mine) - 1)
         assert [r["score"] for r in got] == pytest.approx([r["score"] for r in alone], abs=1e-5)
+
+
+def test_cli_score_with_ray_on_the_running_local_ray(local_ray, tmp_path, packed, single):
+    from typer.testing import CliRunner
+
+    from fgaesq.cli import app
+
+    out = tmp_path / "cli.csv"
+    r = CliRunner().invoke(app, ["score", str(packed["shards"][0]), "--ray", "auto", "--out", str(out),
+                                 "-w", "fgaesq-lite", "--device", "cpu"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert "on Ray (auto)" in r.output and "scored 8 images (0 skipped) in 1 units" in r.output
+    import csv
+
+    got = {row["key"]: float(row["score"]) for row in csv.DictReader(out.open())}
+    want = _scores(single[1])
+    assert got == {k: round(want[k], 6) for k in got}

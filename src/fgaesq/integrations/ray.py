@@ -252,6 +252,7 @@ def score_units_ray(
         progress(summary.skipped_units)
     if not todo:
         return summary
+    n_actors = max(1, min(n_actors, len(todo)))
     cols = asdict(columns or Columns())
     cols.pop("extra", None)
     ds = ray.data.from_items([{"index": i, "unit": _unit_json(u)} for i, u in todo], override_num_blocks=len(todo))
