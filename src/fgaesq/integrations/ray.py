@@ -37,6 +37,15 @@ def load_scorer(weights: str | None = None, *, device: str = "auto", batch_size:
     return _load(weights, device=device, batch_size=batch_size, workers=0, max_size=max_size)
 
 
+def quiet_ray() -> None:
+    """No Ray Data progress bars or INFO lines on the terminal (the CLI shows its own progress)."""
+    import logging
+
+    require("ray.data").DataContext.get_current().enable_progress_bars = False
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def init(address: str = "auto", **kwargs) -> None:
     """Connect to a Ray cluster: ``auto`` joins a running one or starts a local one; else a ``ray://`` or GCS address."""
     ray = require("ray")
@@ -44,6 +53,7 @@ def init(address: str = "auto", **kwargs) -> None:
         return
     kwargs.setdefault("include_dashboard", False)
     kwargs.setdefault("log_to_driver", False)
+    kwargs.setdefault("logging_level", "WARNING")
     if address in ("", "auto", "local"):
         if address == "auto":
             try:

@@ -50,9 +50,10 @@ def score_stream_cmd(
         with progress_factory as progress:
             advance = progress("units", len(units)) if progress else None
             if ray is not None:
-                from fgaesq.integrations.ray import score_units_ray
+                from fgaesq.integrations.ray import quiet_ray, score_units_ray
                 from fgaesq.rank.stream import ModelInfo
 
+                quiet_ray()
                 scorer = scorer_factory()
                 if not quiet:
                     console.print(f"scoring with {scorer.name} on Ray ({ray})", markup=False)
