@@ -86,3 +86,10 @@ def test_missing_inputs_are_one_line_errors(tmp_path):
         plan_units([str(tmp_path / "{00001..00003}.tar").replace("00001", "00002", 1)])
     with pytest.raises(SourceError, match="cannot open this URL"):
         plan_units(["nosuchproto://bucket/{0..1}.tar"])
+
+
+def test_a_missing_extra_names_the_install_command():
+    from fgaesq.io.sources import MissingExtra, require
+
+    with pytest.raises(MissingExtra, match=r"needs no_such_module_fgaesq: pip install 'fgaesq\[scale\]'"):
+        require("no_such_module_fgaesq.sub")
