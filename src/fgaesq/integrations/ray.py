@@ -270,7 +270,8 @@ def score_units_ray(
         ScoreUnits,
         fn_constructor_kwargs={"weights": weights, "device": "cuda" if use_gpu else "cpu", "batch_size": batch_size,
                                "max_size": max_size, "columns": cols, "threads": None if use_gpu else 1},
-        batch_size=1, compute=ray.data.ActorPoolStrategy(size=n_actors), num_cpus=0 if use_gpu else 1,
+        batch_size=1, compute=ray.data.ActorPoolStrategy(size=n_actors, max_tasks_in_flight_per_actor=1),
+        num_cpus=0 if use_gpu else 1,
         num_gpus=1 if use_gpu else 0, batch_format="numpy",
     )
     pending: dict[int, dict[str, dict]] = {}
