@@ -4,8 +4,9 @@ Packs small copies of real photos (skimage.data, each saved in a different versi
 low JPEG quality) into WebDataset shards, then prints
 
 - images/s of the single-process streaming run (`score_stream`) on the first ``--sample`` images,
-- images/s of `score_units_ray` with 1 and 2 actors on the same images (actor start-up included), and the
-  scaling efficiency = (2-worker images/s) / (2 x 1-worker images/s),
+- images/s of `score_units_ray` with 1 and 2 actors on the same images, over the whole run (actor start-up
+  included) and steady (from the finishing times of the parts once every worker is busy), and the scaling
+  efficiency = (2-worker images/s) / (2 x 1-worker images/s),
 - wall time, images/s and peak memory of ``fgaesq score SHARDS --ray auto --out x.parquet`` on all ``--images``
   (peak of the summed resident memory of the command and every process it starts, sampled every 0.2 s),
   and a check that the Parquet output has every key once with the documented columns.
@@ -124,6 +125,16 @@ def run_cli(args: list[str]) -> tuple[float, int, int]:
     return time.perf_counter() - t0, peak[0], proc.returncode
 
 
+def steady_rate(out: Path, per_unit: int, workers: int) -> float:
+    """Images/s once every worker is busy: units finished after the first `workers` over the time they took."""
+    from fgaesq.rank.outputs import PartsWriter
+
+    times = sorted(p.stat().st_mtime for p in PartsWriter(out).parts())
+    if len(times) <= workers:
+        return float("nan")
+    return per_unit * (len(times) - workers) / max(1e-9, times[-1] - times[workers - 1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--images", type=int, default=20000)
@@ -161,7 +172,8 @@ def main() -> None:
     t = time.perf_counter()
     score_stream(units, scorer, PartsWriter(out), max_size=args.max_size)
     single = n / (time.perf_counter() - t)
-    print(f"single process (1 thread): {single:7.1f} images/s  ({n} images)")
+    steady = {0: steady_rate(out, args.per_shard, 1)}
+    print(f"single process (1 thread): {single:7.1f} images/s, steady {steady[0]:7.1f}  ({n} images)")
 
     fray.init("local", num_cpus=2)
     import ray
@@ -176,10 +188,13 @@ def main() -> None:
         fray.score_units_ray(units, PartsWriter(out), weights=weights, device="cpu", max_size=args.max_size,
                              actors=actors)
         rates[actors] = n / (time.perf_counter() - t)
-        print(f"Ray, {actors} worker{'s' if actors > 1 else ' '}:          {rates[actors]:7.1f} images/s")
+        steady[actors] = steady_rate(out, args.per_shard, actors)
+        print(f"Ray, {actors} worker{'s' if actors > 1 else ' '}:          {rates[actors]:7.1f} images/s, "
+              f"steady {steady[actors]:7.1f}")
     ray.shutdown()
-    print(f"scaling efficiency 2 vs 1 worker: {rates[2] / (2 * rates[1]):.2f}   "
-          f"2 workers vs single process: {rates[2] / single:.2f}x")
+    print(f"scaling efficiency 2 vs 1 worker: {rates[2] / (2 * rates[1]):.2f} (whole runs), "
+          f"{steady[2] / (2 * steady[1]):.2f} (steady); 2 workers vs single process: {rates[2] / single:.2f}x, "
+          f"{steady[2] / steady[0]:.2f}x")
     if args.skip_full:
         return
 
