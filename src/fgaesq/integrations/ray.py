@@ -264,7 +264,6 @@ def score_units_ray(
         return summary
     n_actors = max(1, min(n_actors, len(todo)))
     cols = asdict(columns or Columns())
-    cols.pop("extra", None)
     ds = ray.data.from_items([{"index": i, "unit": _unit_json(u)} for i, u in todo], override_num_blocks=len(todo))
     ds = ds.map_batches(
         ScoreUnits,

@@ -14,7 +14,7 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from fgaesq.io.files import collect_paths, natural_key
@@ -90,7 +90,6 @@ class Columns:
     image: str | None = None
     key: str | None = None
     series: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def is_url(spec: str) -> bool:

@@ -72,7 +72,7 @@ def _report_errors(console: Console, errors) -> None:
 
 def _out_kind(console: Console, out: Path | None) -> None:
     if out is not None and out.suffix.lower() not in (".json", ".csv", ".parquet", ".jsonl"):
-        raise _usage_error(console, f"--out {out}: use a .json, .csv, .jsonl or .parquet name")
+        raise _usage_error(console, f"--out {out}: use a .json or .csv file name (.jsonl or .parquet for large runs)")
 
 
 def _stream(console: Console, run, **kw) -> None:
