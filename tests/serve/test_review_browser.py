@@ -22,14 +22,14 @@ from fgaesq.cli import app as cli_app
 from rank_cli_helpers import burst_photos
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS, SRC_DIR, free_port, system_missing
-from .review_shoot import SIZES
+from .review_shoot import SIZES, make_shoot, rank_shoot
 
 
 class ReviewServer:
     """`fgaesq review DIR --no-browser` in a subprocess on 127.0.0.1 and a free port."""
 
-    def __init__(self, root: Path, state: Path) -> None:
-        self.root, self.state, self.proc, self.port = root, state, None, 0
+    def __init__(self, root: Path, state: Path, extra: tuple[str, ...] = (), cwd: Path | None = None) -> None:
+        self.root, self.state, self.proc, self.port, self.extra, self.cwd = root, state, None, 0, extra, cwd
         self.log = state / "server.log"
 
     @property
@@ -41,9 +41,9 @@ class ReviewServer:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC_DIR), os.environ.get("PYTHONPATH", "")])}
         cmd = [sys.executable, "-m", "fgaesq.cli", "review", str(self.root), "--no-browser", "--port", str(self.port),
                "--cache", str(self.state / "cache"), "--db", str(self.state / "review.sqlite"), "--annotator", "ann",
-               "--device", "cpu"]
+               "--device", "cpu", *self.extra]
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, cwd=self.cwd)
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -70,9 +70,9 @@ class ReviewServer:
 def review_server(tmp_path: Path):
     servers: list[ReviewServer] = []
 
-    def start(root: Path) -> ReviewServer:
+    def start(root: Path, *extra: str, cwd: Path | None = None) -> ReviewServer:
         (tmp_path / "state").mkdir(exist_ok=True)
-        s = ReviewServer(root, tmp_path / "state").start()
+        s = ReviewServer(root, tmp_path / "state", extra, cwd).start()
         servers.append(s)
         return s
 
@@ -220,3 +220,21 @@ def test_cull_a_shoot_from_the_keyboard(tmp_path: Path, review_server) -> None:
     assert res.exit_code == 0, res.output
     rec = json.loads(out.read_text().splitlines()[0])
     assert rec["ranking"][0] == names0[2]
+
+
+def test_review_an_earlier_ranking_with_relative_paths(tmp_path: Path, review_server) -> None:
+    shoot = tmp_path / "job" / "shoot"
+    make_shoot(shoot)
+    doc = rank_shoot(shoot)
+    for s in doc["series"]:  # as `fgaesq rank shoot --out rank.json` run from the job folder writes them
+        for im in s["ranking"]:
+            im["path"] = str(Path(im["path"]).relative_to(tmp_path / "job"))
+    (tmp_path / "job" / "rank.json").write_text(json.dumps(doc))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    server = review_server(shoot, "--from", str(tmp_path / "job" / "rank.json"), cwd=elsewhere)
+    assert httpx.get(server.url + "/healthz").json() == {"ok": True, "series": 2, "frames": sum(SIZES)}
+    s0 = httpx.get(server.url + "/api/series/0").json()
+    assert [f["name"] for f in s0["frames"]] == [Path(r["path"]).name for r in doc["series"][0]["ranking"]]
+    assert httpx.get(server.url + s0["frames"][0]["preview"]).headers["content-type"] == "image/jpeg"
+    assert f"ranking {shoot.resolve()}" not in server.log.read_text()  # nothing was ranked again
