@@ -164,9 +164,10 @@ def test_cull_a_shoot_from_the_keyboard(tmp_path: Path, review_server) -> None:
         page.keyboard.press("z")
         sizes = "Array.from(document.querySelectorAll('.pane img')).map(i => [i.clientWidth, i.naturalWidth, i.complete])"
         page.wait_for_function(f"{sizes}.every(([w, n, c]) => c && n >= 1000 && w === n)")
-        page.evaluate("() => { const p = document.querySelectorAll('.pane'); p[0].scrollLeft = 250; p[0].scrollTop = 120; "
-                      "p[0].dispatchEvent(new Event('scroll')); }")
-        page.wait_for_timeout(200)
+        # pan the first pane (re-sent until the app has settled after the zoom) and wait for the second to follow
+        page.wait_for_function("() => { const p = document.querySelectorAll('.pane'); p[0].scrollLeft = 250; "
+                               "p[0].scrollTop = 120; p[0].dispatchEvent(new Event('scroll')); "
+                               "return p[1].scrollLeft > 100; }")
         lefts = page.evaluate("Array.from(document.querySelectorAll('.pane')).map(p => [p.scrollLeft, p.scrollTop])")
         assert abs(lefts[0][0] - lefts[1][0]) <= 30 and abs(lefts[0][1] - lefts[1][1]) <= 30 and lefts[1][0] > 100, lefts
         page.keyboard.press("z")
@@ -179,6 +180,10 @@ def test_cull_a_shoot_from_the_keyboard(tmp_path: Path, review_server) -> None:
         with page.expect_navigation():
             page.keyboard.press("b")
         assert page.inner_text("#counts").startswith("2 of 2")
+        with page.expect_navigation():
+            page.keyboard.press("f")  # the undecided filter: nothing left
+        assert "filter=undecided" in page.url and page.locator(".scard").count() == 0
+        assert "Every series is decided" in page.inner_text("main")
 
         # reload the first series: its decisions are still there
         page.goto(server.url + "/series/0")

@@ -45,6 +45,11 @@
       else if (k === "ArrowDown") select(sel + perRow());
       else if (k === "ArrowUp") select(sel - perRow());
       else if (k === "Enter" && cards.length) window.location.href = cards[sel].getAttribute("href");
+      else if (k === "f" || k === "F") {  // cycle the filter: all -> undecided -> decided
+        const order = ["all", "undecided", "decided"];
+        const now = new URLSearchParams(location.search).get("filter") || "all";
+        window.location.href = "/?filter=" + order[(order.indexOf(now) + 1) % order.length];
+      }
       else return;
       e.preventDefault();
     });
