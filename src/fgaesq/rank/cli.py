@@ -33,6 +33,9 @@ BatchOpt = typer.Option(16, "--batch-size", min=1, max=4096, help="Token sequenc
 WorkersOpt = typer.Option(0, "--workers", min=0, max=256,
                           help="DataLoader workers that decode and tokenize (0 = in process).")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bars, table or model line; errors still printed.")
+ImageColOpt = typer.Option(None, "--image-column", help="Parquet column / shard member holding the image (default: detect).")
+KeyColOpt = typer.Option(None, "--key-column", help="Parquet column holding the key (default: key/id, else file:row).")
+SeriesColOpt = typer.Option(None, "--series-column", help="Parquet column, shard member or .json field naming the series.")
 
 
 def _err_console() -> Console:
@@ -101,8 +104,10 @@ def _writable_target(console: Console, option: str, path: Path, *, folder: bool 
 def _out_kind(console: Console, out: Path | None) -> None:
     if out is None:
         return
-    if out.suffix.lower() not in (".json", ".csv"):
-        raise _usage_error(console, f"--out {printable(out)}: use a .json or .csv file name")
+    if out.suffix.lower() not in (".json", ".csv", ".parquet", ".jsonl"):
+        raise _usage_error(
+            console, f"--out {printable(out)}: use a .json or .csv file name (.jsonl or .parquet for large runs)"
+        )
     _writable_target(console, "--out", out)
 
 
@@ -134,10 +139,30 @@ def _stdout(text: str) -> None:
         raise typer.Exit(EXIT_OK) from None
 
 
+def _stream(console: Console, run, **kw) -> None:
+    """Run a streaming command (shards, Parquet, --ray) and exit with its status."""
+    from fgaesq.io.sources import Columns, MissingExtra
+    from fgaesq.rank.stream_cli import StreamUsageError
+
+    cols = Columns(kw.pop("image_column"), kw.pop("key_column"), kw.pop("series_column"))
+    try:
+        failed = run(console, columns=cols, **kw)
+    except (StreamUsageError, MissingExtra) as e:
+        raise _usage_error(console, str(e)) from None
+    raise typer.Exit(EXIT_SOME_FAILED if failed else EXIT_OK)
+
+
 def score_cmd(
-    paths: list[Path] = typer.Argument(..., help="Image files and/or folders."),
+    inputs: list[str] = typer.Argument(..., metavar="PATHS...", help="Image files, folders, WebDataset shards "
+                                       "(x.tar, 'shards/{00000..00099}.tar', s3://... URLs) or Parquet files."),
     recursive: bool = typer.Option(False, "--recursive", "-r", help="Look into sub-folders too."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Write scores to a .csv or .json file."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write scores to .csv, .json, .jsonl or .parquet "
+                                    "(shard/Parquet inputs: written in parts, re-running resumes)."),
+    ray: str | None = typer.Option(None, "--ray", help="Score on Ray: auto (running cluster, else local) or ADDRESS."),
+    ray_actors: int = typer.Option(0, "--ray-actors", help="Scoring actors on Ray (0 = one per GPU, else per CPU)."),
+    image_column: str | None = ImageColOpt,
+    key_column: str | None = KeyColOpt,
+    series_column: str | None = SeriesColOpt,
     as_json: bool = typer.Option(False, "--json", help="Print the JSON document to stdout (for piping)."),
     weights: str | None = WeightsOpt,
     device: str = DeviceOpt,
@@ -149,9 +174,19 @@ def score_cmd(
     """Score each image on its own (1-10, higher is better). Exit code 1 when some files could not be read."""
     from fgaesq.rank.pipeline import score_paths
     from fgaesq.rank.report import score_csv, score_dict, score_table, to_json
+    from fgaesq.rank.stream_cli import score_stream_cmd, wants_stream
 
     console = _err_console()
     _out_kind(console, out)
+    if wants_stream(inputs, out, ray):
+        factory = lambda: _scorer(console, weights, device, batch_size, workers, max_size)  # noqa: E731
+        _stream(console, score_stream_cmd, specs=inputs, out=out, ray=ray, ray_actors=ray_actors,
+                image_column=image_column, key_column=key_column, series_column=series_column, weights=weights,
+                device=device, max_size=max_size or None, batch_size=batch_size, recursive=recursive, quiet=quiet,
+                progress_factory=_progress(console, quiet), scorer_factory=factory)
+    if out is not None and out.suffix.lower() not in (".json", ".csv"):
+        raise _usage_error(console, f"--out {printable(out)}: use a .json or .csv file name")
+    paths = [Path(p) for p in inputs]
     if all(not p.exists() and not p.is_symlink() for p in paths):
         raise _usage_error(console, f"{printable(paths[0])}: no such file or folder")
     files = collect_paths(paths, recursive=recursive)  # a missing named file is reported with the others
@@ -235,7 +270,8 @@ def _write_xmp(console: Console, result) -> int:
 
 
 def rank_cmd(
-    path: Path = typer.Argument(..., help="A folder: sub-folders are series; a flat folder is grouped automatically."),
+    source: str = typer.Argument(..., metavar="PATH", help="A folder (sub-folders are series; a flat folder is grouped "
+                                 "automatically), or WebDataset shards / Parquet with a series field."),
     series_by: str = typer.Option("auto", "--series-by", help=f"{' | '.join(SERIES_BY)}: how images form series."),
     time_gap: float = typer.Option(
         DEFAULT_TIME_GAP, "--time-gap", help="Seconds between shots that start a new series (0 to 86400)."
@@ -256,6 +292,9 @@ def rank_cmd(
     copy_best: Path | None = typer.Option(None, "--copy-best", help="Copy the best image of each series here."),
     report: Path | None = typer.Option(None, "--report", help="Write a self-contained HTML contact sheet (best picks, "
                                        "scores, near-ties, deciding regions)."),
+    image_column: str | None = ImageColOpt,
+    key_column: str | None = KeyColOpt,
+    series_column: str | None = SeriesColOpt,
     weights: str | None = WeightsOpt,
     device: str = DeviceOpt,
     max_size: int | None = MaxSizeOpt,
@@ -274,6 +313,16 @@ def rank_cmd(
     _finite(console, "--similarity", similarity, 0, 1)
     if references not in REFERENCES:
         raise _usage_error(console, f"--references must be one of {', '.join(REFERENCES)}, not {references!r}")
+    from fgaesq.rank.stream_cli import rank_stream_cmd, wants_stream
+
+    if wants_stream([source], out, None):
+        factory = lambda: _scorer(console, weights, device, batch_size, workers, max_size)  # noqa: E731
+        _stream(console, rank_stream_cmd, specs=[source], out=out, image_column=image_column, key_column=key_column,
+                series_column=series_column, k=k, references=references, max_size=max_size or None, quiet=quiet,
+                progress_factory=_progress(console, quiet), scorer_factory=factory)
+    if out is not None and out.suffix.lower() not in (".json", ".csv"):
+        raise _usage_error(console, f"--out {printable(out)}: use a .json or .csv file name")
+    path = Path(source)
     if not path.exists():
         raise _usage_error(console, f"{printable(path)}: no such folder")
     if not path.is_dir():
