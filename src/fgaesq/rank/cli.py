@@ -330,6 +330,8 @@ def rank_cmd(
     _out_kind(console, out)
     if copy_best is not None:
         _writable_target(console, "--copy-best", copy_best, folder=True)
+    if report is not None:
+        _writable_target(console, "--report", report)
     files = collect_paths([path], recursive=True)
     if not files:
         raise _usage_error(console, f"{printable(path)}: no image files found (JPEG, PNG, WebP, TIFF, BMP, HEIC)")
@@ -356,9 +358,13 @@ def rank_cmd(
     if report is not None:
         from fgaesq.rank.report_html import write_report
 
-        with _progress(console, quiet) as progress:
-            write_report(report, rank_dict(result), scorer=scorer,
-                         progress=progress("report", len(result.series)) if progress else None)
+        try:
+            with _progress(console, quiet) as progress:
+                write_report(report, rank_dict(result), scorer=scorer,
+                             progress=progress("report", len(result.series)) if progress else None)
+        except OutputError as e:
+            _say(console, f"error: {e}")
+            ok = False
     if as_json:
         _stdout(to_json(rank_dict(result)))
     elif not quiet:

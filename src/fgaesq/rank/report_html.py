@@ -129,8 +129,7 @@ def write_report(out: str | os.PathLike, doc: dict, *, scorer=None, title: str |
 
     path = Path(out)
     text = report_html(doc, explain=explain, title=title or f"fgaesq ranking: {path.stem}", progress=progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    from fgaesq.io.atomic import atomic_write_text
+
+    # a unique temporary file in the same folder, renamed on success: no planted link is followed, no partial file
+    return atomic_write_text(path, text, errors="backslashreplace", make_parents=True)  # odd name bytes shown escaped
