@@ -167,7 +167,6 @@ def test_previews_are_made_once_into_the_cache_folder(shoot_dir, tmp_path: Path)
         assert big.size == src.size and max(small.size) <= 320
 
 
-@pytest.mark.xfail(strict=True, reason="fgaesq.io.xmp rewrites unknown prefixes (ns0:) until its hardening lands")
 def test_an_existing_sidecar_keeps_its_namespace_prefixes(shoot_dir, tmp_path: Path) -> None:
     folder, _, doc = shoot_dir
     shoot = shoot_from_doc(doc, folder)
