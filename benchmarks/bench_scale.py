@@ -139,7 +139,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--images", type=int, default=20000)
     ap.add_argument("--per-shard", type=int, default=1000)
-    ap.add_argument("--sample", type=int, default=3000, help="images for the 1-process / 1-worker / 2-worker runs")
+    ap.add_argument("--sample", type=int, default=8000,
+                    help="images for the 1-process / 1-worker / 2-worker runs (0: only the full --ray run)")
     ap.add_argument("--side", type=int, default=96, help="long side of the small photo copies")
     ap.add_argument("--weights", default=None, help="default: a seeded fgaesq-tiny checkpoint")
     ap.add_argument("--max-size", type=int, default=256)
@@ -147,12 +148,7 @@ def main() -> None:
     ap.add_argument("--skip-full", action="store_true", help="only the sample runs")
     args = ap.parse_args()
 
-    import torch
-
-    from fgaesq.integrations import ray as fray
     from fgaesq.io.sources import plan_units
-    from fgaesq.rank.outputs import PartsWriter
-    from fgaesq.rank.stream import score_stream
 
     args.work.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
@@ -163,6 +159,20 @@ def main() -> None:
     units = plan_units([str(p) for p in shards[:n_units]])
     n = min(args.images, n_units * args.per_shard)
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; model {weights}")
+
+    if args.sample > 0:
+        sample_runs(args, units, n, weights)
+    if not args.skip_full:
+        full_run(args, shards, weights)
+
+
+def sample_runs(args, units, n: int, weights: str) -> None:
+    """Single process, then Ray with 1 and 2 workers, on the same units."""
+    import torch
+
+    from fgaesq.integrations import ray as fray
+    from fgaesq.rank.outputs import PartsWriter
+    from fgaesq.rank.stream import score_stream
 
     torch.set_num_threads(1)
     scorer = fray.load_scorer(weights, device="cpu", max_size=args.max_size)
@@ -195,8 +205,11 @@ def main() -> None:
     print(f"scaling efficiency 2 vs 1 worker: {rates[2] / (2 * rates[1]):.2f} (whole runs), "
           f"{steady[2] / (2 * steady[1]):.2f} (steady); 2 workers vs single process: {rates[2] / single:.2f}x, "
           f"{steady[2] / steady[0]:.2f}x")
-    if args.skip_full:
-        return
+
+
+def full_run(args, shards: list[Path], weights: str) -> None:
+    """`fgaesq score SHARDS --ray auto --out x.parquet` on every image, with peak memory and an output check."""
+    from fgaesq.rank.outputs import PartsWriter
 
     full = args.work / "full.parquet"
     for p in PartsWriter(full).parts():

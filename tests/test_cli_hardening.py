@@ -317,3 +317,19 @@ def test_out_of_range_options_are_usage_errors(shoot, weights, args):
     res = _run("rank", shoot, "--weights", weights, *args)
     assert res.exit_code == 2
     assert args[0] in res.output
+
+
+def test_html_report_with_odd_names_and_a_planted_link(shoot, weights, tmp_path):
+    _photo(shoot / os.fsdecode(b"bad_\xff.png"), data.rocket)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    report = tmp_path / "out" / "report.html"
+    report.parent.mkdir()
+    (report.parent / "report.html.part").symlink_to(victim)
+    res = _run("rank", shoot, "--weights", weights, "--report", report, "-q")
+    assert res.exit_code == 0, res.output
+    assert victim.read_text() == "precious\n"
+    text = report.read_text(encoding="utf-8")
+    assert "bad_" in text and not report.is_symlink()
+    res = _run("rank", shoot, "--weights", weights, "--report", tmp_path / "victim.txt" / "r.html")
+    assert res.exit_code == 2 and res.stderr.startswith("error: --report")

@@ -25,6 +25,6 @@ def packed(tmp_path_factory, items):
 
 @pytest.fixture(scope="session")
 def lite():
-    from fgaesq.model.lite import load_default_scorer
+    from fgaesq.scoring import load_scorer
 
-    return load_default_scorer(device="cpu")
+    return load_scorer("fgaesq-lite", device="cpu")

@@ -61,3 +61,15 @@ def test_stream_inputs_need_out_and_a_known_suffix(tmp_path, packed):
     r = _run("score", str(tmp_path / "{00001..00002}.tar"), "--out", tmp_path / "x.parquet")
     assert r.exit_code == 2 and "no such shard or Parquet file" in r.output
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_score_a_folder_to_jsonl_goes_through_the_parts(tmp_path, packed, items):
+    import json
+
+    folder = packed["folder"] / items[0].series
+    out = tmp_path / "scores.jsonl"
+    r = _run("score", folder, "--out", out, "-w", "fgaesq-lite", "-q")
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(row["key"] for row in rows) == sorted(str(p) for p in folder.iterdir())
+    assert all(1 <= row["score"] <= 10 and row["error"] is None for row in rows)

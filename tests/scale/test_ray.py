@@ -123,8 +123,10 @@ def test_score_images_in_map_batches_on_image_bytes(local_ray, items, lite):
     out = ds.map_batches(fray.ScoreImages, fn_constructor_kwargs={"weights": "fgaesq-lite", "device": "cpu"},
                          batch_size=8, compute=ray.data.ActorPoolStrategy(size=1), batch_format="numpy").take_all()
     got = {r["key"]: r["score"] for r in out}
-    want = dict(zip([it.key for it in items], lite.score([__import__("io").BytesIO(it.jpeg) for it in items]),
-                    strict=True))
+    from fgaesq.io import load_image
+
+    decoded = [load_image(it.jpeg, lite.preprocess.max_size) for it in items]
+    want = dict(zip([it.key for it in items], lite.score(decoded), strict=True))
     assert got.keys() == want.keys()
     assert [got[k] for k in want] == pytest.approx(list(want.values()), abs=1e-5)
     assert {r["model"] for r in out} == {lite.name} and all(not r["error"] for r in out)
@@ -142,7 +144,8 @@ def test_rank_series_groupby_matches_ranking_each_series_alone(local_ray, items,
     assert sorted(r["key"] for r in rows) == sorted(it.key for it in items)
     for series in {it.series for it in items}:
         mine = sorted((it for it in items if it.series == series), key=lambda it: it.key)
-        alone = rank_images(series, [it.key for it in mine], [load_image(it.jpeg, 2048) for it in mine], lite)
+        decoded = [load_image(it.jpeg, lite.preprocess.max_size) for it in mine]
+        alone = rank_images(series, [it.key for it in mine], decoded, lite)
         got = sorted((r for r in rows if r["series"] == series), key=lambda r: r["rank"])
         assert [r["key"] for r in got] == [r["key"] for r in alone]
         assert [r["best"] for r in got] == [True] + [False] * (len(mine) - 1)

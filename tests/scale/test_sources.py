@@ -93,3 +93,18 @@ def test_a_missing_extra_names_the_install_command():
 
     with pytest.raises(MissingExtra, match=r"needs no_such_module_fgaesq: pip install 'fgaesq\[scale\]'"):
         require("no_such_module_fgaesq.sub")
+
+
+def test_fsspec_urls_with_brace_patterns(packed, items):
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    for p in packed["shards"][:2]:
+        fs.pipe(f"/bucket/train/{p.name}", p.read_bytes())
+    fs.pipe("/bucket/images.parquet", packed["parquet"].read_bytes())
+    units = plan_units(["memory://bucket/train/{00000..00001}.tar", "memory://bucket/images.parquet"])
+    assert [u.kind for u in units] == ["webdataset"] * 2 + ["parquet"] * 3
+    samples = [s for u in units for s in iter_unit(u, Columns(series="prompt_id") if u.kind == "parquet" else None)]
+    assert [s.key for s in samples] == [it.key for it in items[:16]] + [it.key for it in items]
+    assert samples[0].name == f"memory://bucket/train/00000.tar:{items[0].key}.jpg"
+    assert samples[16].data == items[0].jpeg and samples[16].series == items[0].series

@@ -18,7 +18,6 @@ from dataclasses import asdict
 
 import numpy as np
 
-from fgaesq.io import DEFAULT_MAX_SIZE
 from fgaesq.io.sources import Columns, Sample, SourceError, Unit, require
 from fgaesq.rank.outputs import PartsWriter
 from fgaesq.rank.pairs import DEFAULT_K, DEFAULT_REFERENCES
@@ -26,14 +25,10 @@ from fgaesq.rank.stream import ModelInfo, StreamSummary, check_resume, error_row
 
 
 def load_scorer(weights: str | None = None, *, device: str = "auto", batch_size: int = 16,
-                max_size: int | None = DEFAULT_MAX_SIZE):
-    """The scorer for a --weights value (None: the default model), as `fgaesq score` resolves it."""
-    try:
-        from fgaesq.scoring import load_scorer as _load  # type: ignore[import-not-found]
-    except ImportError:
-        from fgaesq.rank.weights import resolve_scorer
+                max_size: int | None = None):
+    """The scorer for a --weights value (None: the default model), as `fgaesq score` loads it."""
+    from fgaesq.scoring import load_scorer as _load
 
-        return resolve_scorer(weights, device, batch_size=batch_size, workers=0, max_size=max_size)
     return _load(weights, device=device, batch_size=batch_size, workers=0, max_size=max_size)
 
 
@@ -80,7 +75,7 @@ class ScoreImages:
     """
 
     def __init__(self, weights: str | None = None, device: str = "auto", batch_size: int = 16,
-                 max_size: int | None = DEFAULT_MAX_SIZE, threads: int | None = None) -> None:
+                 max_size: int | None = None, threads: int | None = None) -> None:
         if threads:
             import torch
 
@@ -120,7 +115,7 @@ class RankSeries:
     """``ds.groupby("series").map_groups(RankSeries, ...)``: ranks each series (a group) with DiffToken pairs."""
 
     def __init__(self, weights: str | None = None, device: str = "auto", batch_size: int = 16,
-                 max_size: int | None = DEFAULT_MAX_SIZE, k: int = DEFAULT_K, references: str = DEFAULT_REFERENCES,
+                 max_size: int | None = None, k: int = DEFAULT_K, references: str = DEFAULT_REFERENCES,
                  series_column: str = "series", threads: int | None = None) -> None:
         if threads:
             import torch
@@ -132,8 +127,11 @@ class RankSeries:
 
     def __call__(self, group: dict) -> dict:
         """Rank one group: rows best first with rank, best, score, raw_score and pairs (errors ranked last, unranked)."""
-        from fgaesq.io import ImageError, load_image
+        from fgaesq.io import ImageError
         from fgaesq.rank.series_rank import rank_images
+        from fgaesq.rank.stream import decoder
+
+        decode = decoder(self.scorer, self.max_size)
 
         n = len(next(iter(group.values())))
         images, paths = _col(group, "image", n), _col(group, "path", n)
@@ -146,7 +144,7 @@ class RankSeries:
             data = images[i] if images[i] is not None else paths[i]
             data = bytes(data) if isinstance(data, bytes | bytearray | memoryview | np.ndarray) else data
             try:
-                decoded.append(load_image(data, self.max_size, name=names[i] or keys[i]))
+                decoded.append(decode(Sample(keys[i], name, data, names[i] or keys[i])))
                 ok_keys.append(keys[i])
             except ImageError as e:
                 failed.append(error_row(keys[i], e.reason, names[i] or keys[i], name))
@@ -187,7 +185,7 @@ class ScoreUnits:
     single-process run does (same code, same batches, so the same scores bit for bit)."""
 
     def __init__(self, weights: str | None = None, device: str = "auto", batch_size: int = 16,
-                 max_size: int | None = DEFAULT_MAX_SIZE, columns: dict | None = None,
+                 max_size: int | None = None, columns: dict | None = None,
                  threads: int | None = None) -> None:
         if threads:
             import torch
@@ -235,7 +233,7 @@ def score_units_ray(
     weights: str | None = None,
     device: str = "auto",
     batch_size: int = 16,
-    max_size: int | None = DEFAULT_MAX_SIZE,
+    max_size: int | None = None,
     columns: Columns | None = None,
     actors: int = 0,
     address: str = "auto",

@@ -92,4 +92,7 @@ def atomic_write_text(
         raise
     except OSError as e:
         raise OutputError(path, f"cannot write ({e.strerror or e}); check the disk and permissions") from e
+    except UnicodeEncodeError as e:
+        raise OutputError(path, f"text cannot be written as {encoding} ({e.reason} at {e.start}); nothing was "
+                          "written") from e
     return Path(path)

@@ -182,7 +182,7 @@ def score_cmd(
         factory = lambda: _scorer(console, weights, device, batch_size, workers, max_size)  # noqa: E731
         _stream(console, score_stream_cmd, specs=inputs, out=out, ray=ray, ray_actors=ray_actors,
                 image_column=image_column, key_column=key_column, series_column=series_column, weights=weights,
-                device=device, max_size=max_size or None, batch_size=batch_size, recursive=recursive, quiet=quiet,
+                device=device, max_size=max_size, batch_size=batch_size, recursive=recursive, quiet=quiet,
                 progress_factory=_progress(console, quiet), scorer_factory=factory)
     if out is not None and out.suffix.lower() not in (".json", ".csv"):
         raise _usage_error(console, f"--out {printable(out)}: use a .json or .csv file name")
@@ -318,7 +318,7 @@ def rank_cmd(
     if wants_stream([source], out, None):
         factory = lambda: _scorer(console, weights, device, batch_size, workers, max_size)  # noqa: E731
         _stream(console, rank_stream_cmd, specs=[source], out=out, image_column=image_column, key_column=key_column,
-                series_column=series_column, k=k, references=references, max_size=max_size or None, quiet=quiet,
+                series_column=series_column, k=k, references=references, max_size=max_size, quiet=quiet,
                 progress_factory=_progress(console, quiet), scorer_factory=factory)
     if out is not None and out.suffix.lower() not in (".json", ".csv"):
         raise _usage_error(console, f"--out {printable(out)}: use a .json or .csv file name")
@@ -360,13 +360,13 @@ def rank_cmd(
     if report is not None:
         from fgaesq.rank.report_html import write_report
 
-        with _progress(console, quiet) as progress:
-            try:
+        try:
+            with _progress(console, quiet) as progress:
                 write_report(report, rank_dict(result), scorer=scorer,
                              progress=progress("report", len(result.series)) if progress else None)
-            except OutputError as e:
-                _say(console, f"error: {e}")
-                ok = False
+        except OutputError as e:
+            _say(console, f"error: {e}")
+            ok = False
     if as_json:
         _stdout(to_json(rank_dict(result)))
     elif not quiet:

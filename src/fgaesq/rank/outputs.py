@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -94,11 +95,16 @@ class PartsWriter:
         schema = arrow_schema()
         table = pa.Table.from_pylist([{c: r.get(c) for c in schema.names} for r in rows], schema=schema)
         final = self.folder / f"{PART_PREFIX}{index:06d}-{uid}.parquet"
-        tmp = self.folder / f".{final.name}.tmp"
-        pq.write_table(table, tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, final)
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{final.name}.", suffix=".tmp")  # ours, never a link
+        os.close(fd)
+        try:
+            pq.write_table(table, tmp)
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, final)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return final
 
     def rows(self) -> Iterator[dict]:
@@ -128,9 +134,12 @@ def _csv_value(v) -> str:
 
 def write_rows(path: Path, rows: Iterable[dict]) -> None:
     """Stream rows into .csv, .jsonl or .json (a document with `images` and `errors`), atomically."""
+    from fgaesq.io.atomic import atomic_open
+
     suffix = path.suffix.lower()
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
+    # a unique temporary file beside the output (never a planted link), renamed on success; undecodable name
+    # bytes in keys are written as backslash escapes rather than failing the whole file
+    with atomic_open(path, encoding="utf-8", errors="backslashreplace", newline="") as f:
         if suffix == ".csv":
             w = csv.writer(f, lineterminator="\n")
             w.writerow(COLUMNS)
@@ -141,7 +150,6 @@ def write_rows(path: Path, rows: Iterable[dict]) -> None:
                 f.write(json.dumps({c: r.get(c) for c in COLUMNS}, ensure_ascii=False) + "\n")
         else:
             _write_json_doc(f, rows)
-    os.replace(tmp, path)
 
 
 def _write_json_doc(f, rows: Iterable[dict]) -> None:

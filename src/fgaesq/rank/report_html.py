@@ -141,4 +141,5 @@ def write_report(out: str | os.PathLike, doc: dict, *, scorer=None, title: str |
 
     path = Path(out)
     text = report_html(doc, explain=explain, title=title or f"fgaesq ranking: {path.stem}", progress=progress)
-    return atomic_write_text(path, text, make_parents=True)
+    # a unique temporary file in the same folder, renamed on success: no planted link is followed, no partial file
+    return atomic_write_text(path, text, errors="backslashreplace", make_parents=True)  # odd name bytes shown escaped

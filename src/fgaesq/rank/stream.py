@@ -68,17 +68,28 @@ def error_row(key: str, reason: str, source: str, series: str | None = None) -> 
     return {"key": key, "series": series, "score": None, "error": reason, "source": source}
 
 
+def decoder(scorer, max_size: int | None = None) -> Callable[[Sample], object]:
+    """Sample -> upright RGB image as the scorer decodes a file: its own long-side limit and draft setting
+    (``max_size`` overrides the limit; 0 = none)."""
+    pre = getattr(scorer, "preprocess", None)
+    size = max_size if max_size is not None else getattr(pre, "max_size", DEFAULT_MAX_SIZE)
+    if getattr(pre, "draft", True):
+        return lambda s: load_image(s.data, size, name=s.name)
+    return lambda s: load_image(load_image(s.data, None, name=s.name), size)
+
+
 def score_samples(
-    scorer, samples: Sequence[Sample], info: ModelInfo, *, max_size: int | None = DEFAULT_MAX_SIZE,
+    scorer, samples: Sequence[Sample], info: ModelInfo, *, max_size: int | None = None,
     on_error: OnError | None = None,
 ) -> list[dict]:
     """Decode (through `load_image`) and score samples; one output row each, error rows for bad ones."""
     report = on_error or (lambda name, reason: None)
     rows: list[dict | None] = [None] * len(samples)
     images, where = [], []
+    decode = decoder(scorer, max_size)
     for i, s in enumerate(samples):
         try:
-            images.append(load_image(s.data, max_size, name=s.name))
+            images.append(decode(s))
             where.append(i)
         except ImageError as e:
             rows[i] = error_row(s.key, e.reason, s.name, s.series)
@@ -127,7 +138,7 @@ def chunked(items: Iterable, size: int) -> Iterable[list]:
 
 
 def unit_rows(
-    unit: Unit, scorer, info: ModelInfo, *, columns: Columns | None = None, max_size: int | None = DEFAULT_MAX_SIZE,
+    unit: Unit, scorer, info: ModelInfo, *, columns: Columns | None = None, max_size: int | None = None,
     chunk: int = ROW_CHUNK, on_error: OnError | None = None,
 ) -> list[dict]:
     """Every output row of one unit (read errors included), each key once."""
@@ -185,7 +196,7 @@ def score_stream(
     writer: PartsWriter,
     *,
     columns: Columns | None = None,
-    max_size: int | None = DEFAULT_MAX_SIZE,
+    max_size: int | None = None,
     chunk: int = ROW_CHUNK,
     on_error: OnError | None = None,
     progress: Callable[[int], None] | None = None,

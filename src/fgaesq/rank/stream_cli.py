@@ -87,9 +87,9 @@ def rank_stream_cmd(
     max_size: int | None, quiet: bool, progress_factory, scorer_factory,
 ) -> int:
     """Rank series that arrive one after another in shards/Parquet into resumable parts; returns failures."""
-    from fgaesq.io import ImageError, load_image
+    from fgaesq.io import ImageError
     from fgaesq.rank.series_rank import SeriesOrderError, consecutive_groups, rank_images
-    from fgaesq.rank.stream import ModelInfo, check_resume, error_row
+    from fgaesq.rank.stream import ModelInfo, check_resume, decoder, error_row
 
     try:
         _check_out(out)
@@ -97,6 +97,7 @@ def rank_stream_cmd(
         writer = PartsWriter(out)
         scorer = scorer_factory()
         info = ModelInfo.of(scorer)
+        decode = decoder(scorer, max_size)
         check_resume(writer, info)
         done = _done_series(writer)
         report = _reporter(console)
@@ -135,7 +136,7 @@ def rank_stream_cmd(
                 keys, images, rows = [], [], []
                 for s in group:
                     try:
-                        images.append(load_image(s.data, max_size, name=s.name))
+                        images.append(decode(s))
                         keys.append(s.key)
                     except ImageError as e:
                         report(s.name, e.reason)
