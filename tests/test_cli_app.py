@@ -67,3 +67,43 @@ def test_missing_extra_is_one_line_naming_the_install(monkeypatch, tmp_path, arg
     assert r.exit_code == 2, r.output
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and f"pip install 'fgaesq[{extra}]'" in lines[0] and module in lines[0], r.output
+
+
+OPTIONAL = ("lightning", "tensorboard", "fastapi", "uvicorn", "starlette", "jinja2", "multipart",
+            "sqlalchemy", "psycopg", "cv2", "skimage", "choix", "onnx", "onnxruntime", "ray", "webdataset", "pyarrow")
+
+_BLOCKER = """
+import sys
+for name in {blocked!r}:
+    sys.modules[name] = None  # what Python does for a package that is not installed: import fails, find_spec is None
+from fgaesq.cli import app
+for args in {commands!r}:
+    try:
+        app(args)
+    except SystemExit as e:
+        print("EXIT", e.code)
+"""
+
+
+@pytest.mark.slow
+def test_score_and_rank_need_only_the_core_dependencies(tmp_path):
+    """`fgaesq score` and `fgaesq rank` run with every optional dependency unimportable."""
+    from PIL import Image
+    from skimage import data
+
+    from rank_cli_helpers import save_tiny_weights
+
+    weights = save_tiny_weights(tmp_path / "weights")
+    photos = tmp_path / "burst"
+    photos.mkdir()
+    base = Image.fromarray(data.chelsea())
+    for k in range(3):
+        base.rotate(k, resample=Image.Resampling.BICUBIC).save(photos / f"IMG_{k}.jpg", quality=90)
+    common = ["--weights", str(weights), "--device", "cpu", "--max-size", "256", "--quiet"]
+    commands = [["score", str(photos), *common, "--out", str(tmp_path / "s.csv")],
+                ["rank", str(photos), *common, "--out", str(tmp_path / "r.json")]]
+    code = _BLOCKER.format(blocked=OPTIONAL, commands=commands)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.stdout.split() == ["EXIT", "0", "EXIT", "0"], r.stdout + r.stderr
+    assert len((tmp_path / "s.csv").read_text().splitlines()) == 4
+    assert len(json.loads((tmp_path / "r.json").read_text())["series"]) >= 1

@@ -33,6 +33,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "calibrate": LazyCommand("fgaesq.calibrate.cli:calibrate_cmd", "Calibrate pairwise votes into ranked series with Bradley-Terry probabilities."),
     "refine": LazyCommand("fgaesq.calibrate.cli:refine_cmd", "Flag series to drop or review: dissimilar, indiscernible, defect, crop overlap."),
     "annotate": LazyCommand("fgaesq.serve.annotate.cli:annotate_app", "Collect pairwise judgements within series in the browser."),
+    "review": LazyCommand("fgaesq.serve.review.cli:review_cmd", "Cull a shoot in the browser: best picks, why, decisions to XMP and training votes."),
 }
 
 # top-level module of an optional dependency -> the extra that installs it (pyproject.toml)
@@ -47,6 +48,7 @@ EXTRAS = {
     "multipart": "serve",
     "python_multipart": "serve",
     "sqlalchemy": "serve",
+    "platformdirs": "serve",
     "psycopg": "postgres",
     "cv2": "refine",
     "skimage": "refine",
@@ -63,7 +65,7 @@ EXTRAS = {
 
 
 # a command's own extra installs every optional dependency the command needs
-COMMAND_EXTRAS = {"train": "train", "calibrate": "calibrate", "refine": "refine", "annotate": "serve"}
+COMMAND_EXTRAS = {"train": "train", "calibrate": "calibrate", "refine": "refine", "annotate": "serve", "review": "serve"}
 
 
 def missing_extra(exc: ModuleNotFoundError, command: str | None = None) -> str | None:

@@ -137,9 +137,19 @@ def score_paths(
 class _EmbedCache:
     """Embeds each image once, whoever asks (grouping, then reference choice)."""
 
-    def __init__(self, scorer: Scorer, progress: ProgressFactory | None, chunk: int) -> None:
+    def __init__(
+        self, scorer: Scorer, progress: ProgressFactory | None, chunk: int, failed: dict[Path, FileError]
+    ) -> None:
         self.scorer, self.progress, self.chunk = scorer, progress or _no_progress, chunk
         self.features: dict[Path, np.ndarray] = {}
+        self.failed = failed
+
+    def _embed_one(self, p: Path) -> np.ndarray | None:
+        try:
+            return np.asarray(self.scorer.embed([p]))[0]
+        except Exception as e:  # noqa: BLE001 - an image the model cannot read is skipped, not the run
+            self.failed.setdefault(p, _as_error(p, e))
+            return None
 
     def __call__(self, paths: Sequence[Path]) -> np.ndarray:
         todo = [p for p in paths if p not in self.features]
@@ -147,10 +157,17 @@ class _EmbedCache:
             advance = self.progress("embedding", len(todo))
             for r in _chunks(len(todo), self.chunk):
                 part = [todo[i] for i in r]
-                for p, f in zip(part, np.asarray(self.scorer.embed(part)), strict=True):
+                try:
+                    feats = list(np.asarray(self.scorer.embed(part)))
+                except Exception:  # noqa: BLE001 - retry one by one; a failing image gets a zero feature
+                    feats = [self._embed_one(p) for p in part]
+                for p, f in zip(part, feats, strict=True):
                     self.features[p] = f
                 advance(len(r))
-        return np.stack([self.features[p] for p in paths])
+        ok = [self.features[p] for p in paths if self.features[p] is not None]
+        # a failed image joins any group (it is dropped from its series before scoring)
+        stand_in = np.mean(ok, axis=0) if ok else np.ones(1)
+        return np.stack([f if f is not None else stand_in for f in (self.features[p] for p in paths)])
 
 
 def _score_pairs(
@@ -211,7 +228,8 @@ def rank_paths(
     ok, errors = validate(paths, max_size, progress)
     chunk = chunk or _chunk_size(scorer)
     times = [capture_time(p) for p in ok]
-    embed = _EmbedCache(scorer, progress, chunk)
+    failed: dict[Path, FileError] = {}
+    embed = _EmbedCache(scorer, progress, chunk, failed)
     series, used = discover_series(
         ok,
         root,
@@ -224,6 +242,9 @@ def rank_paths(
     )
     # which pairs: all for small series, k references per image for large ones
     plans: list[tuple[Series, list[tuple[int, int]]]] = []
+    if failed:  # images the model could not read while grouping leave their series
+        kept = [(s, [i for i, p in enumerate(s.images) if p not in failed]) for s in series]
+        series = [Series(s.name, [s.images[i] for i in idx], [s.ids[i] for i in idx]) for s, idx in kept if idx]
     for s in series:
         need = needs_features(len(s), k=k, all_pairs_max=all_pairs_max, references=references)
         feats = embed(s.images) if need else None
@@ -234,7 +255,6 @@ def rank_paths(
     jobs = [(s.images[i], s.images[j], s.pair_id(i, j)) for s, pairs in plans for i, j in pairs]
     singles = [s.images[0] for s, pairs in plans if not pairs]
     advance = (progress or _no_progress)("ranking pairs", len(jobs) + len(singles))
-    failed: dict[Path, FileError] = {}
     pair_scores = _score_pairs(scorer, jobs, chunk, failed, advance)
     single_scores = _score_singles(scorer, singles, chunk, failed, advance)
     results, cursor, single_cursor = [], 0, 0
@@ -242,7 +262,7 @@ def rank_paths(
         if not pairs:
             score = float(single_scores[single_cursor])
             single_cursor += 1
-            if score != score:  # failed while scoring
+            if score != score or s.images[0] in failed:  # failed while scoring
                 continue
             ranked = [RankedImage(1, str(s.images[0]), score, score, 0)]
             results.append(SeriesResult(s.name, "single", 0, 1, ranked))
@@ -265,5 +285,6 @@ def rank_paths(
     errors = errors + list(failed.values())
     settings = {"series_by": series_by, "time_gap": time_gap, "similarity": similarity, "k": k, "references": references,
                 "max_size": max_size}
-    total = 2 * len(jobs) + len(singles) + len(embed.features)
-    return RankResult(scorer.name, used, settings, results, errors, forward_passes=total, embedded=len(embed.features))
+    embedded = sum(f is not None for f in embed.features.values())
+    total = 2 * len(jobs) + len(singles) + embedded
+    return RankResult(scorer.name, used, settings, results, errors, forward_passes=total, embedded=embedded)

@@ -237,3 +237,17 @@ def pair_views(a: ImageSource, b: ImageSource, config: LiteConfig) -> tuple[torc
     """Views of both images of a pair, crops at the same windows where they differ most."""
     va, vb = pair_viewsets(a, b, config)
     return va.views, vb.views
+
+
+def view_image(ref: ImageSource, config: LiteConfig) -> Image.Image:
+    """The image the crops of ``ref`` are cut from: full resolution when native, else the working size (at least
+    one view on the short side)."""
+    return _prepare(ref, config)[0]
+
+
+def pair_view_boxes(
+    ia: Image.Image, ib: Image.Image, config: LiteConfig
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Top-left corners of both images' crops in pair mode: the same windows, where the two differ most."""
+    va, vb = pair_viewsets(ia, ib, config)
+    return [(b[0], b[1]) for b in va.boxes], [(b[0], b[1]) for b in vb.boxes]
