@@ -97,3 +97,20 @@ def test_detail_boxes_of_a_flat_image_fall_back_to_quadrants():
     flat = Image.new("RGB", (1000, 800), (90, 120, 150))
     boxes = detail_boxes(flat, flat.resize((512, 410)), 224, 2)
     assert boxes == [(138, 88, 362, 312), (638, 488, 862, 712)]
+
+
+def test_training_inputs_decode_a_file_once_and_key_by_pixels(clive_dir, tmp_path):
+    import torch
+
+    from fgaesq.train.lite_inputs import Decoded, LiteInputs
+
+    photo = clive_dir / "images" / "1000.jpg"
+    inputs = LiteInputs(LiteConfig(), cache_dir=tmp_path, use_reference=False)
+    first = inputs.loader(photo, None)
+    assert isinstance(first, Image.Image)  # the first time: pixels
+    again = inputs.loader(photo, None)
+    assert isinstance(again, Decoded)  # later epochs: only the pixel digest
+    d1, d2 = inputs.build(first, None, None), inputs.build(again, None, None)
+    torch.testing.assert_close(d1, d2)
+    fresh = LiteInputs(LiteConfig(), cache_dir=tmp_path)  # another process: same key from the file's pixels
+    assert fresh.key(photo) == inputs.key(again) and len(list(tmp_path.glob("*.npy"))) == 1
