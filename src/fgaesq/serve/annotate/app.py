@@ -22,21 +22,13 @@ from fgaesq.serve.annotate.db import make_engine, save_series_folders
 from fgaesq.serve.annotate.preview import PreviewError, preview_png
 from fgaesq.serve.annotate.store import AnnotationStore, Assignment, PairUnavailable, Progress, VoteRejected
 from fgaesq.serve.annotate.validate import InvalidInput, clean_annotator, clean_choice, clean_token
+from fgaesq.serve.web import SECURITY_HEADERS
 
 SERVE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES = Jinja2Templates(directory=str(SERVE_DIR / "templates"))
 STATIC_DIR = SERVE_DIR / "static"
 COOKIE = "fgaesq_annotator"
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]", "::1"]
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-}
 #: Largest request body accepted (votes and forms are a few hundred bytes); larger ones get 413.
 MAX_BODY_BYTES = 64 * 1024
 #: Vote ids shown on /judge?saved= are database integers; anything longer is ignored.

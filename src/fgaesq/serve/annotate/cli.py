@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import socket
 import sys
@@ -13,6 +12,8 @@ import click
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
+
+from fgaesq.serve.web import is_loopback
 
 DEFAULT_DB = "fgaesq-annotate.sqlite"
 err = Console(stderr=True)
@@ -62,15 +63,6 @@ def _port_free(host: str, port: int) -> str | None:
     return None
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 @annotate_app.command("serve")
 def serve_cmd(
     root: Path = typer.Argument(..., help="Folder whose sub-folders are the series (≥ 2 images each)."),
@@ -115,8 +107,8 @@ def serve_cmd(
     except (CatalogError, DatabaseError) as exc:
         _fail(str(exc))
     store.engine.dispose()
-    hosts = ["127.0.0.1", "localhost"] if _is_loopback(host) else []
-    if not _is_loopback(host):
+    hosts = ["127.0.0.1", "localhost"] if is_loopback(host) else []
+    if not is_loopback(host):
         err.print(
             f"[yellow]warning:[/yellow] binding to {host}: anyone who can reach it can see the images and vote "
             "(there is no authentication)",

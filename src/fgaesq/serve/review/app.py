@@ -20,20 +20,12 @@ from fgaesq.serve.review.cache import PreviewCache
 from fgaesq.serve.review.shoot import Frame, Shoot, ShootSeries
 from fgaesq.serve.review.sidecars import write_decision
 from fgaesq.serve.review.store import ACTIONS, FrameState, ReviewStore, SeriesState
+from fgaesq.serve.web import SECURITY_HEADERS
 
 SERVE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES = Jinja2Templates(directory=str(SERVE_DIR / "templates"))
 STATIC_DIR = SERVE_DIR / "static"
 PAGE_SIZE = 60
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-}
 FILTERS = ("all", "undecided", "decided")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import socket
 import threading
 import webbrowser
@@ -15,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from fgaesq.rank.series import DEFAULT_SIMILARITY, DEFAULT_TIME_GAP, SERIES_BY
 from fgaesq.serve.review.shoot import DEFAULT_NEAR_TIE
+from fgaesq.serve.web import is_loopback
 
 DEFAULT_PORT = 8765
 
@@ -41,15 +41,6 @@ def _progress(console: Console, quiet: bool):
             return lambda n: prog.advance(task, n)
 
         yield factory
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _free_port(host: str) -> int:
@@ -172,7 +163,7 @@ def review_cmd(
         scorer_factory=get_scorer, xmp=xmp, reject_minus_one=reject_minus_one,
         picks_to=(copy_picks or move_picks), move_picks=move_picks is not None, db_label=display_url(url),
     )
-    loopback = _is_loopback(host)
+    loopback = is_loopback(host)
     if not loopback:
         console.print(f"[yellow]warning:[/yellow] binding to {host}: anyone who can reach it sees the photos and can decide")
     app = create_app(session, allowed_hosts=["127.0.0.1", "localhost"] if loopback else None)
