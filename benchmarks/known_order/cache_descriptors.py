@@ -1,6 +1,6 @@
 """Precompute fgaesq-lite descriptors (frozen backbone) for CLIVE and the known-order benchmark.
 
-``python -m benchmarks.known_order.cache_descriptors --data benchmarks/known_order/data [--pairs test]``
+``python -m benchmarks.known_order.cache_descriptors --data benchmarks/known_order/native [--pairs test]``
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from fgaesq.train.lite_inputs import LiteInputs
 def main() -> None:
     """Fill the descriptor cache under DATA/cache."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", type=Path, default=Path("benchmarks/known_order/data"))
+    ap.add_argument("--data", type=Path, default=Path("benchmarks/known_order/native"))
     ap.add_argument(
         "--pairs", nargs="*", default=[], help="splits whose ordered pairs get pair-mode descriptors"
     )
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--shard", default="0/1", help="k/n: this process handles items k, k+n, ...")
+    ap.add_argument("--only", choices=("all", "clive", "series"), default="all", help="which inputs to describe")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     inputs = LiteInputs(cache_dir=args.data / "cache")
@@ -34,7 +35,9 @@ def main() -> None:
     clive = clive_dir()
     with (clive / "labels.csv").open(newline="") as fh:
         items += [(clive / "images" / r["image"], None) for r in csv.DictReader(fh)]
-    for split in ("train", "val", "test"):
+    if args.only == "series":
+        items = []
+    for split in () if args.only == "clive" else ("train", "val", "test"):
         for line in (args.data / split / "series.jsonl").read_text().splitlines():
             rec = json.loads(line)
             paths = [args.data / split / p for p in rec["images"]]

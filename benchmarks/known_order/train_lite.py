@@ -1,6 +1,6 @@
 """Train fgaesq-lite and its ablations with the project's training pipeline (`fgaesq.train`, Lightning).
 
-``python -m benchmarks.known_order.train_lite --data benchmarks/known_order/data``
+``python -m benchmarks.known_order.train_lite --data benchmarks/known_order/native``
 
 - coarse branch: CLIVE human scores (MOS 0–100 → 10-bin Gaussian by fgaesq.data's CLIVE rule), EMD; 20 % of the
   CLIVE images held out by image (seed 0) for validation; CLIVE photos that are sources of benchmark val/test
@@ -14,7 +14,8 @@
 Variants: ``full`` (EMD + RankReg, shipped), ``no-rankreg`` (same run with --no-listmle), ``untrained`` (random
 head, standardisation from the training descriptors), ``full-ref`` (as ``full`` but fine items are viewed
 against a reference image of their series in training and validation: the DiffToken-like variant; needs pair
-descriptors, ``cache_descriptors --pairs train val``).
+descriptors, ``cache_descriptors --pairs train val``), ``no-mate`` (as ``full`` without any series made from
+the mate-backgrounds photos: the held-out-source generalisation figure).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from fgaesq.train.lite_inputs import LiteInputs
 SEED = 0
 CLIVE_VAL_SHARE = 0.2
 CONFIG = Path(__file__).with_name("lite_run.yaml")
+DEFAULT_DATA = Path("benchmarks/known_order/native")
 
 
 def clive_split(data: Path) -> tuple[list[dict], list[dict]]:
@@ -65,24 +67,37 @@ def write_clive_csvs(data: Path) -> dict:
     return {"clive_train": len(train), "clive_val": len(val)}
 
 
-def run_variant(variant: str, data: Path, epochs: int | None) -> Path:
+def _without(jsonl: Path, source_prefix: str) -> Path:
+    """A copy of a series file (beside it, same relative image paths) without the series of one source set."""
+    out = jsonl.with_name(f"{jsonl.stem}-no-{source_prefix.strip('/')}.jsonl")
+    lines = [ln for ln in jsonl.read_text().splitlines() if not json.loads(ln)["source"].startswith(source_prefix)]
+    out.write_text("".join(ln + "\n" for ln in lines))
+    return out
+
+
+def run_variant(variant: str, data: Path, epochs: int | None, lr: float | None = None, tag: str = "") -> Path:
     """One `fgaesq train` run; returns the exported best model."""
     from fgaesq.train.config import load_config
     from fgaesq.train.run import train
 
     cfg = load_config(CONFIG)
-    cfg.loss.listmle = variant in ("full", "full-ref")
+    cfg.loss.listmle = variant in ("full", "full-ref", "no-mate")
     if variant == "full-ref":
         cfg.model.model = "fgaesq-lite+ref"  # fine items viewed against a reference of their series
-    cfg.trainer.out_dir = str(data / "runs" / variant)
+    cfg.trainer.out_dir = str(data / "runs" / (variant + tag))
     if epochs:
         cfg.trainer.epochs = epochs
-    if data != Path("benchmarks/known_order/data"):
+    if lr:
+        cfg.optim.lr = lr
+    if data != DEFAULT_DATA:
         cfg.data.coarse_train, cfg.data.coarse_val = str(data / "clive_train.csv"), str(data / "clive_val.csv")
         cfg.data.fine_train, cfg.data.fine_val = [str(data / "train/series.jsonl")], [str(data / "val/series.jsonl")]
+    if variant == "no-mate":  # held-out source: no series of a mate-backgrounds photo in training or selection
+        cfg.data.fine_train = [str(_without(Path(f), "mate/")) for f in cfg.data.fine_train]
+        cfg.data.fine_val = [str(_without(Path(f), "mate/")) for f in cfg.data.fine_val]
     cfg.data.coarse_images = str(clive_dir() / "images")
-    if (data / "runs" / variant).exists():
-        shutil.rmtree(data / "runs" / variant)
+    if (data / "runs" / (variant + tag)).exists():
+        shutil.rmtree(data / "runs" / (variant + tag))
     result = train(cfg)
     print(variant, {k: round(v, 4) for k, v in result["metrics"].items() if k.startswith("val/") and k.count("/") == 1})
     return Path(result["exported"])
@@ -105,8 +120,10 @@ def untrained(data: Path) -> FGAesQLite:
 def main() -> None:
     """Train `full` and `no-rankreg`, build `untrained`; ship `full` into the package."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=Path("benchmarks/known_order/data"))
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--epochs", type=int, default=None, help="override the config's epochs")
+    ap.add_argument("--lr", type=float, default=None, help="override the config's learning rate")
+    ap.add_argument("--tag", default="", help="suffix of the run folder and model file (tries beside the default)")
     ap.add_argument("--variants", nargs="*", default=["full", "no-rankreg", "untrained"])
     ap.add_argument("--no-ship", action="store_true", help="do not write the shipped weights into the package")
     args = ap.parse_args()
@@ -118,11 +135,11 @@ def main() -> None:
     models.mkdir(exist_ok=True)
     for variant in args.variants:
         t0 = time.time()
-        out = models / f"fgaesq-lite-{variant}.safetensors"
+        out = models / f"fgaesq-lite-{variant}{args.tag}.safetensors"
         if variant == "untrained":
             model = untrained(args.data)
         else:
-            model = load_model(run_variant(variant, args.data, args.epochs))
+            model = load_model(run_variant(variant, args.data, args.epochs, args.lr, args.tag))
         model.config.extra = {
             "variant": variant,
             "trained_with": "fgaesq train (Lightning) with benchmarks/known_order/lite_run.yaml"
@@ -131,6 +148,8 @@ def main() -> None:
             "data": counts,
             "seconds": round(time.time() - t0, 1),
         }
+        if args.lr or args.epochs:
+            model.config.extra["overrides"] = {"lr": args.lr, "epochs": args.epochs}
         save_checkpoint(model, out)
         if variant == "full" and not args.no_ship:  # only the head: the backbone comes from its pip package
             save_checkpoint(model, WEIGHTS_DIR / "fgaesq-lite.safetensors")

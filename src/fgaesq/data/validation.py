@@ -55,8 +55,10 @@ class ValItems(torch.utils.data.Dataset):
     """Index → tokenized pair (fine) or single image (coarse)."""
 
     def __init__(self, kind: str, coarse: Sequence[CoarseRecord], fine: Sequence[SeriesRecord], builder: Any,
-                 *, all_pairs_max: int = 8, seed: int = 0, max_size: int | None = 2048) -> None:
+                 *, all_pairs_max: int = 8, seed: int = 0, max_size: int | None = 2048,
+                 loader: Any = load_image) -> None:
         self.kind = kind
+        self.loader = loader
         self.coarse, self.fine = list(coarse), list(fine)
         self.entries = fine_val_entries(self.fine, all_pairs_max) if kind == "f" else list(range(len(self.coarse)))
         self.builder = builder
@@ -69,11 +71,11 @@ class ValItems(torch.utils.data.Dataset):
     def __getitem__(self, k: int):
         if self.kind == "c":
             rng = np.random.default_rng([self.seed, 6, k])
-            img = load_image(self.coarse[k].image, self.max_size)
+            img = self.loader(self.coarse[k].image, self.max_size)
             return [self.builder.build(img, None, rng)], [k], [-1]
         s, i, j = self.entries[k]
         rec = self.fine[s]
-        a, b = (load_image(rec.images[x], self.max_size) for x in (i, j))
+        a, b = (self.loader(rec.images[x], self.max_size) for x in (i, j))
         rng = np.random.default_rng([self.seed, 5, s, i, j])
         pair_fn = getattr(self.builder, "build_pair", None)
         samples = list(pair_fn(a, b, rng)) if callable(pair_fn) else [self.builder.build(a, b, rng), self.builder.build(b, a, rng)]

@@ -77,10 +77,10 @@ def _stored_tensors(model: nn.Module, family: str) -> tuple[dict[str, torch.Tens
 
 
 def _preprocess(model: nn.Module, family: str) -> Preprocess:
-    """The model's preprocessing; fgaesq-lite's long-side limit is its working size."""
+    """The model's preprocessing; fgaesq-lite's long-side limit is its decode size (None = full resolution)."""
     pre = preprocess_of(model)
     if family == "lite":
-        return Preprocess(max_size=model.config.work_size, draft=pre.draft)
+        return Preprocess(max_size=model.config.decode_size, draft=pre.draft)
     return pre
 
 

@@ -52,7 +52,7 @@ def _lite_pretrained_cfg() -> PretrainedCfg:
         weights="package:fgaesq-lite.safetensors",
         layout="fgaesq",
         licence=LITE_LICENCE,
-        preprocess=Preprocess(max_size=LiteConfig().work_size),
+        preprocess=Preprocess(max_size=LiteConfig().decode_size),
         tokenizer=None,
         description="Offline starter model: frozen EfficientNet-Lite0 ImageNet statistics of a global view and "
         "crops, projected to 512-d and scored by the FGAesQ head; runs on a CPU.",

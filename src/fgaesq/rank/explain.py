@@ -53,20 +53,11 @@ def _decode(scorer, path: Path, max_size: int | None):
 
 
 def _lite_regions(scorer, a: Path, b: Path, max_size: int | None) -> tuple[dict, dict]:
-    from fgaesq.model.lite.views import pair_view_boxes, single_boxes, view_image
-
-    cfg = scorer.model.config
-    ia = view_image(_decode(scorer, a, max_size), cfg)
-    ib = view_image(_decode(scorer, b, max_size), cfg)
-    s = cfg.view_size
-    if getattr(scorer, "pair_crops", False):
-        boxes_a, boxes_b = pair_view_boxes(ia, ib, cfg)
-    else:
-        boxes_a = single_boxes(*ia.size, s, cfg.n_crops)
-        boxes_b = single_boxes(*ib.size, s, cfg.n_crops)
+    """The views the lite scorer used for this pair (its own `pair_views_used`: boxes in decoded pixels)."""
+    va, vb = scorer.pair_views_used(str(a), str(b))
     out = []
-    for img, boxes in ((ia, boxes_a), (ib, boxes_b)):
-        out.append({"views": [_box(x, y, s, s, img.size) for x, y in boxes], "global": True})
+    for vs in (va, vb):
+        out.append({"views": [_box(x0, y0, x1 - x0, y1 - y0, vs.size) for x0, y0, x1, y1 in vs.boxes], "global": True})
     return out[0], out[1]
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from fgaesq.model.lite import FGAesQLite, LiteOutput, pair_views, single_views
+from fgaesq.model.lite import FGAesQLite, LiteOutput, ViewSet, pair_viewsets, single_viewset
 from fgaesq.model.registry import Preprocess
 from fgaesq.scoring.device import pick_device
 from fgaesq.scoring.images import decode_cached
@@ -25,7 +25,8 @@ class LiteScorer:
 
     ``pair_crops`` (default: as the model was trained, ``config.train_reference``) chooses whether pair mode
     takes the crops where the two images differ most; when False, pair mode scores each image as in single mode
-    (the shipped model was trained that way and measured best so: docs/fgaesq-lite.md).
+    (docs/fgaesq-lite.md says which the shipped model uses and why). `views_used` / `pair_views_used` tell which
+    crops were looked at (boxes in the decoded image's pixels: the original resolution for native views).
     """
 
     def __init__(
@@ -42,10 +43,26 @@ class LiteScorer:
         self.name = name or getattr(model, "source", None) or model.config.name
         self.batch_size = max(1, int(batch_size))
         self.pair_crops = model.config.train_reference if pair_crops is None else pair_crops
-        self.preprocess = Preprocess(max_size=model.config.work_size)
+        self.preprocess = Preprocess(max_size=model.config.decode_size)
+
+    def _viewset(self, ref: ImageRef) -> ViewSet:
+        return single_viewset(decode_cached(ref, self.preprocess), self.model.config)
 
     def _views(self, ref: ImageRef) -> torch.Tensor:
-        return single_views(decode_cached(ref, self.preprocess), self.model.config)
+        return self._viewset(ref).views
+
+    def views_used(self, images: Sequence[ImageRef]) -> list[ViewSet]:
+        """Single-mode views of each image: `ViewSet.size` (decoded w, h) and `.boxes` (x0, y0, x1, y1) of the
+        crops; the global view is the whole image."""
+        return [self._viewset(im) for im in images]
+
+    def pair_views_used(self, a: ImageRef, b: ImageRef) -> tuple[ViewSet, ViewSet]:
+        """The views pair mode uses for (a, b): the windows where they differ most with ``pair_crops``, else each
+        image's single-mode views."""
+        if not self.pair_crops:
+            return self._viewset(a), self._viewset(b)
+        cfg = self.model.config
+        return pair_viewsets(decode_cached(a, self.preprocess), decode_cached(b, self.preprocess), cfg)
 
     @torch.no_grad()
     def _run(self, views: list[torch.Tensor]) -> LiteOutput:
@@ -78,8 +95,8 @@ class LiteScorer:
             return np.array([[scores[_ref_key(a)], scores[_ref_key(b)]] for a, b, _ in pairs], dtype=np.float64)
         views = []
         for a, b, _pair_id in pairs:
-            va, vb = pair_views(decode_cached(a, self.preprocess), decode_cached(b, self.preprocess), cfg)
-            views += [va, vb]
+            va, vb = pair_viewsets(decode_cached(a, self.preprocess), decode_cached(b, self.preprocess), cfg)
+            views += [va.views, vb.views]
         return self._run(views).score.cpu().double().numpy().reshape(-1, 2)
 
     @torch.no_grad()

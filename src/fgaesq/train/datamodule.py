@@ -13,6 +13,7 @@ from fgaesq.data.fine import read_fine
 from fgaesq.data.records import CoarseRecord, SeriesRecord
 from fgaesq.data.schedule import ScheduleConfig, ScheduleSampler
 from fgaesq.data.validation import ShardSampler, ValCollate, ValItems
+from fgaesq.io import load_image
 from fgaesq.train.config import TrainConfig
 
 
@@ -82,7 +83,8 @@ class FGAesQData(L.LightningDataModule):
         d = self.cfg.data
         items = TrainItems(self.train_coarse, self.train_fine, self.builder, seed=self.cfg.trainer.seed, flip=d.flip,
                            rotate=d.rotate,
-                           max_series_images=d.max_series_images, max_size=d.max_size or None)
+                           max_series_images=d.max_series_images, max_size=d.max_size or None,
+                           loader=getattr(self.builder, "loader", load_image))  # a builder may decode lazily
         # own generator: creating the loader's iterator must not draw from the global torch RNG (exact resume)
         gen = torch.Generator().manual_seed(self.cfg.trainer.seed * 1000 + sampler.epoch)
         return torch.utils.data.DataLoader(items, batch_sampler=sampler, collate_fn=TrainCollate(self.builder),
@@ -97,7 +99,8 @@ class FGAesQData(L.LightningDataModule):
             if not present:
                 continue
             ds = ValItems(kind, self.val_coarse, self.val_fine, self.builder, all_pairs_max=d.val_all_pairs_max,
-                          seed=self.cfg.trainer.seed, max_size=d.max_size or None)
+                          seed=self.cfg.trainer.seed, max_size=d.max_size or None,
+                          loader=getattr(self.builder, "loader", load_image))
             per = max(1, d.val_batch // 2) if kind == "f" else d.val_batch
             loaders.append(torch.utils.data.DataLoader(
                 ds, batch_size=per, sampler=ShardSampler(len(ds), rank, world), collate_fn=ValCollate(self.builder, kind),

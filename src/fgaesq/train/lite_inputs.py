@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,20 @@ def _pixels_key(img: Image.Image) -> bytes:
     h = hashlib.sha1(np.asarray(img).tobytes())
     h.update(repr(img.size).encode())
     return h.digest()
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """What `LiteInputs.loader` returns for a file it has decoded before: its pixel digest, not its pixels.
+
+    The training loop passes it back to `LiteInputs.build`, which needs only the digest when the descriptor is
+    cached (a 12 MP file is then not decoded again every epoch) and decodes ``path`` otherwise."""
+
+    path: str
+    digest: bytes
+
+
+ImageLike = ImageSource | Decoded
 
 
 class LiteInputs:
@@ -39,37 +54,86 @@ class LiteInputs:
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self._net: FGAesQLite | None = None
         self._mem: dict[str, torch.Tensor] = {}
+        self._digests: dict[tuple, bytes] = {}  # (path, mtime, size, max_size) -> pixel digest
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_net": None, "_mem": {}}
+        return {**self.__dict__, "_net": None, "_mem": {}, "_digests": {}}
+
+    def loader(self, ref: ImageSource, max_size: int | None) -> Image.Image | Decoded:
+        """The training loop's decoder (`TrainItems`/`ValItems` use it when the builder has one): decodes a file
+        the first time (remembering its pixel digest), afterwards returns a `Decoded` stand-in. The views are
+        deterministic (no augmentation), so nothing but the pixels decides a descriptor."""
+        from fgaesq.io import load_image
+
+        if isinstance(ref, str | Path):
+            import os
+
+            st = os.stat(ref)
+            pk = (str(ref), st.st_mtime_ns, st.st_size, max_size)
+            if pk in self._digests:
+                return Decoded(str(ref), self._digests[pk])
+            img = load_image(ref, max_size)
+            self._digests[pk] = _pixels_key(self._open(img))
+            return img
+        return load_image(ref, max_size)
 
     def _model(self) -> FGAesQLite:
         if self._net is None:
             self._net = FGAesQLite(self.config).eval()
         return self._net
 
-    def key(self, image: ImageSource, reference: ImageSource | None = None) -> str:
+    def key(self, image: ImageLike, reference: ImageLike | None = None) -> str:
         """Cache key of one (image, reference) input."""
+        return self._key(self._digest(image), None if reference is None else self._digest(reference))
+
+    def _open(self, image: ImageLike) -> Image.Image:
+        if isinstance(image, Decoded):
+            image = image.path
+        return open_image(image, self.config.decode_size)
+
+    def _digest(self, image: ImageLike) -> bytes:
+        return image.digest if isinstance(image, Decoded) else _pixels_key(self._open(image))
+
+    def _key(self, image: bytes, reference: bytes | None) -> str:
         import hashlib
 
         c = self.config
-        h = hashlib.sha1(repr((c.work_size, c.view_size, c.n_crops, c.taps)).encode())
-        h.update(_pixels_key(open_image(image, c.work_size)))
+        views = (c.work_size, c.view_size, c.n_crops, c.taps)
+        if c.native or c.crop_select != "quadrants":  # keys of the first lite's views stay as they were
+            views = (*views, c.native, c.crop_select)
+        h = hashlib.sha1(repr(views).encode())
+        h.update(image)
         if reference is not None:
-            h.update(b"ref" + _pixels_key(open_image(reference, c.work_size)))
+            h.update(b"ref" + reference)
         return h.hexdigest()
 
     def describe_many(
-        self, items: Sequence[tuple[ImageSource, ImageSource | None]], batch: int = 8
+        self, items: Sequence[tuple[ImageLike, ImageLike | None]], batch: int = 8
     ) -> torch.Tensor:
-        """Descriptors of many (image, reference-or-None) inputs, (n, desc_dim), using and filling the cache."""
-        keys = [self.key(a, r) for a, r in items]
-        todo = [i for i, k in enumerate(keys) if self._load(k) is None]
-        for s in range(0, len(todo), batch):
-            idx = todo[s : s + batch]
+        """Descriptors of many (image, reference-or-None) inputs, (n, desc_dim), using and filling the cache.
+
+        Each image is decoded at most once (its pixels make the key and, when not cached, its views)."""
+        keys: list[str] = []
+        todo: dict[int, tuple[Image.Image, Image.Image | None]] = {}
+        pending: set[str] = set()
+        for a, r in items:
+            if isinstance(a, Decoded) and (r is None or isinstance(r, Decoded)):
+                k = self._key(a.digest, None if r is None else r.digest)
+                if self._load(k) is not None:
+                    keys.append(k)
+                    continue
+            ia, ir = self._open(a), None if r is None else self._open(r)
+            k = self._key(_pixels_key(ia), None if ir is None else _pixels_key(ir))
+            keys.append(k)
+            if self._load(k) is None and k not in pending:
+                pending.add(k)
+                todo[len(keys) - 1] = (ia, ir)
+        idx_all = list(todo)
+        for s in range(0, len(idx_all), batch):
+            idx = idx_all[s : s + batch]
             views = []
             for i in idx:
-                a, r = items[i]
+                a, r = todo.pop(i)
                 views.append(single_views(a, self.config) if r is None else pair_views(a, r, self.config)[0])
             desc = self._model().describe(torch.stack(views))
             for i, d in zip(idx, desc, strict=True):
@@ -93,7 +157,7 @@ class LiteInputs:
             np.save(self.cache_dir / f"{key}.npy", desc.numpy())
 
     def build(
-        self, image: Image.Image, reference: Image.Image | None, rng: np.random.Generator
+        self, image: Image.Image | Decoded, reference: Image.Image | Decoded | None, rng: np.random.Generator
     ) -> torch.Tensor:
         """One training sample (no randomness is used: the views are deterministic)."""
         return self.describe_many([(image, reference if self.use_reference else None)])[0]

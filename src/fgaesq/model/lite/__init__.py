@@ -6,7 +6,18 @@ in fgaesq.scoring and its training inputs in fgaesq.train; it is built and loade
 
 from fgaesq.model.lite.config import ARCH, LiteConfig
 from fgaesq.model.lite.network import BASE_PREFIX, FGAesQLite, LiteOutput, expected_score, imagenet_backbone
-from fgaesq.model.lite.views import open_image, pair_boxes, pair_views, single_boxes, single_views
+from fgaesq.model.lite.views import (
+    ViewSet,
+    detail_boxes,
+    difference_boxes,
+    open_image,
+    pair_boxes,
+    pair_views,
+    pair_viewsets,
+    single_boxes,
+    single_views,
+    single_viewset,
+)
 
 __all__ = [
     "ARCH",
@@ -14,11 +25,16 @@ __all__ = [
     "FGAesQLite",
     "LiteConfig",
     "LiteOutput",
+    "ViewSet",
+    "detail_boxes",
+    "difference_boxes",
     "expected_score",
     "imagenet_backbone",
     "open_image",
     "pair_boxes",
     "pair_views",
+    "pair_viewsets",
     "single_boxes",
     "single_views",
+    "single_viewset",
 ]

@@ -15,9 +15,11 @@ class LiteConfig:
     """Architecture and input options of fgaesq-lite."""
 
     arch: str = ARCH
-    work_size: int = 512  # the image is downscaled to this long side before anything else
+    work_size: int = 512  # long side of the reduced image the global view (and, if not native, the crops) come from
     view_size: int = 224  # global view and crop size
-    n_crops: int = 2
+    n_crops: int = 3
+    native: bool = True  # crops taken from the original pixels (False: from the work_size image, the first lite)
+    crop_select: str = "detail"  # single-mode crops: "detail" (highest local contrast) or "quadrants" (fixed)
     taps: tuple[int, ...] = (0, 2, 4, 7, 10, 14, 15)  # EfficientNet-Lite0 blocks whose outputs are pooled
     feature_dim: int = 512
     head_dropout: tuple[float, float] = (0.2, 0.1)
@@ -28,6 +30,11 @@ class LiteConfig:
     def name(self) -> str:
         """Registry name of the model (the same for every lite variant)."""
         return ARCH
+
+    @property
+    def decode_size(self) -> int | None:
+        """Long-side limit the image is decoded at: None (full resolution) for native crops, else work_size."""
+        return None if self.native else self.work_size
 
     @property
     def view_dim(self) -> int:
@@ -54,6 +61,11 @@ class LiteConfig:
         unknown = sorted(set(d) - {f.name for f in fields(cls)})
         if unknown:
             raise ValueError(f"unknown fgaesq-lite config field(s) {unknown}")
+        d.setdefault("native", False)  # checkpoints written before native views had reduced-image crops
+        d.setdefault("crop_select", "quadrants")
+        d.setdefault("n_crops", 2)
+        if d["crop_select"] not in ("detail", "quadrants"):
+            raise ValueError(f"crop_select must be 'detail' or 'quadrants', not {d['crop_select']!r}")
         d["taps"] = tuple(d.get("taps", cls.taps))
         d["head_dropout"] = tuple(d.get("head_dropout", (0.2, 0.1)))
         return cls(**d)

@@ -1,0 +1,108 @@
+"""Build the native-resolution known-order benchmark: ``python -m benchmarks.known_order.build_native --out DIR``.
+
+Series = a real photo kept at its own pixels + 2–4 graded copies of one family of `fgaesq.evaluate.native_series`
+(levels drawn per series). Bases: every wallpaper photograph (native_sources; reduced to <= 2560 px on the long
+side when larger) plus, for photos of >= 6 MP, an unreduced 2048×1536 crop of the camera's own pixels (a second
+crop for >= 12 MP); and the small photo sets (CLIVE, scikit-image, opencv-doc) at their native size. Splits by
+source photo (every base and series of a photo in one split). Deterministic for the same sources and seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from benchmarks.data_sources import clive_dir
+from benchmarks.known_order.native_sources import native_sources
+from benchmarks.known_order.sources import clive_sources, opencv_sources, skimage_sources
+from fgaesq.evaluate.known_order import SPLITS, split_of
+from fgaesq.evaluate.native_series import FAMILIES, make_series
+
+FULL_SIDE = 2560
+CROP = (2048, 1536)
+FAMILIES_PER_BIG, FAMILIES_PER_SMALL = 3, 2
+
+
+def bases(arr: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """(suffix, pixels) bases of one big photo: the whole photo (<= FULL_SIDE) and native crops of large ones."""
+    img = Image.fromarray(arr)
+    w, h = img.size
+    out = []
+    if max(w, h) > FULL_SIDE:
+        s = FULL_SIDE / max(w, h)
+        out.append(("full", np.asarray(img.resize((round(w * s), round(h * s)), Image.Resampling.LANCZOS))))
+    else:
+        out.append(("full", arr))
+    cw, ch = CROP if w >= h else CROP[::-1]
+    if w * h >= 6e6 and w > cw and h > ch:
+        centres = [(w / 2, h / 2)] + ([(w / 3, h / 3)] if w * h >= 12e6 else [])
+        for i, (cx, cy) in enumerate(centres):
+            x0, y0 = int(min(max(cx - cw / 2, 0), w - cw)), int(min(max(cy - ch / 2, 0), h - ch))
+            out.append((f"crop{i}", np.ascontiguousarray(arr[y0 : y0 + ch, x0 : x0 + cw])))
+    return out
+
+
+def build(out: Path, *, clive_limit: int = 40, seed: int = 0, small: bool = True) -> dict:
+    """Build every split under ``out``; returns the manifest (also written to ``out/manifest.json``)."""
+    big = native_sources()
+    little = (clive_sources(clive_limit) + skimage_sources() + opencv_sources()) if small else []
+    if not big and not little:
+        raise SystemExit("no source photos: apt-get install -y lomiri-wallpapers mate-backgrounds (or CLIVE/skimage)")
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.iterdir():  # replaced, except the descriptor cache (keyed by pixels, so still valid)
+        if old.name != "cache":
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+    records: dict[str, list[dict]] = {name: [] for name, _ in SPLITS}
+    t0, n_base = time.time(), 0
+    for idx, src in enumerate(big + little):
+        arr = np.ascontiguousarray(np.asarray(src.load())[..., :3]).astype(np.uint8)
+        split = split_of(src.id, seed)
+        per = FAMILIES_PER_BIG if idx < len(big) else FAMILIES_PER_SMALL
+        for suffix, base in bases(arr) if idx < len(big) else [("full", arr)]:
+            fams = [FAMILIES[(n_base * per + f) % len(FAMILIES)] for f in range(per)]
+            n_base += 1
+            for fam in fams:
+                records[split].append(make_series(f"{src.id}/{suffix}", src.id, base, fam, seed, out / split))
+            print(f"[{idx + 1}/{len(big) + len(little)}] {src.id}/{suffix} {base.shape[1]}x{base.shape[0]} -> {split}: "
+                  f"{', '.join(fams)} ({time.time() - t0:.0f} s)", flush=True)  # fmt: skip
+    for split, recs in records.items():
+        (out / split).mkdir(exist_ok=True)
+        with (out / split / "series.jsonl").open("w", encoding="utf-8") as fh:
+            for rec in recs:
+                fh.write(json.dumps(rec, sort_keys=True) + "\n")
+    manifest = {
+        "seed": seed,
+        "clive_limit": clive_limit,
+        "families": list(FAMILIES),
+        "splits": {s: {"series": len(r), "images": sum(len(x["images"]) for x in r)} for s, r in records.items()},
+        "origins_used": sorted({s.origin for s in big + little}),
+        "sources": [{"id": s.id, "origin": s.origin, "licence": s.licence, "split": split_of(s.id, seed)}
+                    for s in big + little],  # fmt: skip
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    notice = clive_dir() / "LIVE-NOTICE.txt"
+    if "clive" in manifest["origins_used"] and notice.is_file():
+        shutil.copy(notice, out / "LIVE-NOTICE.txt")
+    return manifest
+
+
+def main() -> None:
+    """Command-line entry point."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=Path("benchmarks/known_order/native"), help="output folder (replaced)")
+    ap.add_argument("--clive", type=int, default=40, help="how many CLIVE photos to use (default 40)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-small", action="store_true", help="wallpaper photographs only")
+    args = ap.parse_args()
+    m = build(args.out, clive_limit=args.clive, seed=args.seed, small=not args.no_small)
+    print(json.dumps(m["splits"]), "sources:", ", ".join(m["origins_used"]))
+
+
+if __name__ == "__main__":
+    main()
