@@ -112,7 +112,7 @@ class FGAesQScorer:
         self.workers = max(0, int(workers))
         self.max_size = max_size
         pos = model.pos_source.detach().float().cpu()
-        self.tokenizer = DiffTokenizer(pos, compat=bool(getattr(model, "compat", True)))
+        self.tokenizer = DiffTokenizer(pos, compat=bool(getattr(model, "compat", True)), hash_pixels=False)
         self.forward_passes = 0  # token sequences sent through the network
 
     def _loader(self, dataset: Dataset, per_item: int) -> DataLoader:

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from . import ssim_kernel
 from .align import PairGeometry, n16, pair_geometry
 from .pixels import CELL, as_rgb_array, downscale_cells, gather_blocks, image_seed, pad_or_crop_32, raw_cells
 from .plan import (
@@ -58,6 +59,7 @@ class DiffTokenizer:
     fine tokens); compat=False gives fine tokens their own positions and drops coarse tokens only.
     fine_rule='paper' (compat=False only) makes every candidate cell fine, as far as the budget allows.
     device: where pair-mode SSIM runs ('cpu', 'cuda', ...). Tokens are always returned on the CPU.
+    hash_pixels: record the MD5 of each pair image's final pixels in `info` (provenance; ~5 ms per 3 MP image).
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class DiffTokenizer:
         n_fine: int = N_FINE_CELLS,
         fine_rule: str = "release",
         device: torch.device | str = "cpu",
+        hash_pixels: bool = True,
     ):
         if fine_rule not in FINE_RULES:
             raise ValueError(f"fine_rule must be one of {FINE_RULES}, got {fine_rule!r}")
@@ -82,6 +85,7 @@ class DiffTokenizer:
         self.n_fine = n_fine
         self.fine_rule = fine_rule
         self.device = torch.device(device)
+        self.hash_pixels = hash_pixels
 
     # ------------------------------------------------------------------ single mode
     def single(
@@ -152,8 +156,9 @@ class DiffTokenizer:
         rng = random.Random(seed)
         drawn = rng.choice(ALIGNMENTS)
         align_to = drawn if alignment is None else alignment
-        f1, f2, geo = pair_geometry(Image.fromarray(arrs[0]), Image.fromarray(arrs[1]), align_to, self.seq_len)
-        finals = [np.asarray(f1), np.asarray(f2)]
+        lazy = [_LazyImage(a) for a in arrs]
+        f1, f2, geo = pair_geometry(lazy[0], lazy[1], align_to, self.seq_len)
+        finals = [f.arr if isinstance(f, _LazyImage) else np.asarray(f) for f in (f1, f2)]  # unresized: no copy
         work = [pad_or_crop_32(a.shape[0], a.shape[1]) for a in finals]
         scores = self._overlap_importance(finals, work)
         overlap_rows = min(wk[0] for wk in work) // CELL
@@ -167,7 +172,7 @@ class DiffTokenizer:
                     finals[k], work[k], scores, overlap_rows, rng, fills[k], fine_cells[k], kept_index[k],
                     info={"mode": "pair", "pair_id": pair_id, "seed": seed, "image": k + 1, "alignment": align_to,
                           "alignment_drawn": drawn, "geometry": _geo_dict(geo), "input_hw": finals[k].shape[:2],
-                          "final_pixels_md5": _pixels_md5(finals[k])},
+                          "final_pixels_md5": _pixels_md5(finals[k]) if self.hash_pixels else None},
                 )
             )
         return out[0], out[1]
@@ -175,6 +180,10 @@ class DiffTokenizer:
     def _overlap_importance(self, finals: list[np.ndarray], work: list[tuple[int, int, str]]) -> np.ndarray:
         """1 - SSIM for the raster-paired cells of the shared top rows (list truncated to the shorter one)."""
         rows = min(wk[0] for wk in work) // CELL
+        if self.device.type == "cpu" and ssim_kernel.available():
+            cols = [wk[1] // CELL for wk in work]
+            ssim = ssim_kernel.image_cell_ssim(finals[0], finals[1], cols[0], cols[1], rows * min(cols))
+            return np.clip(1.0 - ssim, 0.0, 1.0)
         c1 = raw_cells(finals[0], work[0][:2], rows, self.device)
         c2 = raw_cells(finals[1], work[1][:2], rows, self.device)
         m = min(c1.shape[0], c2.shape[0])
@@ -304,6 +313,19 @@ class DiffTokenizer:
         scale = torch.from_numpy((kind == KIND_FINE).astype(np.int64))
         pad = torch.from_numpy(kind == KIND_PAD)
         return Tokens(patches=patches, pos=pos, scale=scale, pad=pad, info=info)
+
+
+class _LazyImage:
+    """An RGB array that looks like a PIL image to the pair geometry; converted to PIL only when resized."""
+
+    def __init__(self, arr: np.ndarray) -> None:
+        self.arr = arr
+        self.height, self.width = arr.shape[:2]
+        self.size = (self.width, self.height)
+
+    def resize(self, size: tuple[int, int], resample: int) -> Image.Image:
+        """PIL's resize of the array."""
+        return Image.fromarray(self.arr).resize(size, resample)
 
 
 def _geo_dict(geo: PairGeometry) -> dict:
