@@ -28,3 +28,19 @@ def clive_dir() -> Path:
     if not CLIVE.is_dir():
         pytest.fail(f"CLIVE photos not found at {CLIVE} (set FGAESQ_SHARED)")
     return CLIVE
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    """A seeded random fgaesq-tiny (the real ViT architecture, tiny): scores are meaningless but deterministic."""
+    from fgaesq.model import create_model
+
+    torch.manual_seed(1234)
+    return create_model("fgaesq-tiny").eval()
+
+
+@pytest.fixture(scope="session")
+def tiny_scorer(tiny_model):
+    from fgaesq.scoring.vit import FGAesQScorer
+
+    return FGAesQScorer(tiny_model, name="fgaesq-tiny (seed 1234)", device="cpu", batch_size=8, max_size=512)

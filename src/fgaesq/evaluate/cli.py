@@ -10,31 +10,13 @@ import typer
 from fgaesq.evaluate.runner import MODES
 
 
-def resolve_eval_scorer(weights: str | None, device: str = "cpu"):
-    """fgaesq-lite for no weights / 'fgaesq-lite' / a lite .safetensors; otherwise fgaesq.rank's resolver."""
-    from fgaesq.model.lite import ARCH, load_default_scorer, load_scorer
-
-    if weights in (None, ARCH):
-        return load_default_scorer(device=device)
-    path = Path(weights).expanduser()
-    cfg = path.with_suffix(".json")
-    if path.suffix == ".safetensors" and cfg.is_file() and json.loads(cfg.read_text()).get("arch") == ARCH:
-        return load_scorer(path, device=device)
-    try:
-        from fgaesq.rank.weights import resolve_scorer
-    except ImportError:
-        raise typer.BadParameter(
-            f"{weights}: not fgaesq-lite weights, and this copy of fgaesq has no ViT scorer"
-        ) from None
-    return resolve_scorer(weights, device)
-
-
 def eval_cmd(
     data: Path = typer.Option(
         ..., "--data", help="series JSONL (fine metrics) or CSV image,score|mos (SRCC/PLCC)"
     ),
     weights: str = typer.Option(
-        None, "--weights", help="weights path or name; default: the built-in fgaesq-lite"
+        None, "--weights", help="checkpoint file or folder, registry name, hf-hub:ORG/REPO or fgaesq-lite; "
+        "default: cached fgaesq-vit-b-16, else fgaesq-lite"
     ),
     out: Path = typer.Option(
         None, "--out", help="write all metrics (and per-series scores) to this JSON file"
@@ -42,7 +24,7 @@ def eval_cmd(
     mode: str = typer.Option(
         "pair", "--mode", help="pair: each image scored against its partners; single: no reference"
     ),
-    device: str = typer.Option("cpu", "--device", help="cpu | cuda | mps"),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda | mps"),
     name: str = typer.Option(None, "--name", help="row label in the table (default: the model's name)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar"),
 ) -> None:
@@ -65,10 +47,12 @@ def eval_cmd(
             soft_wrap=True,
         )
         raise typer.Exit(2)
+    from fgaesq.scoring import ScorerError, load_scorer
+
     try:
-        scorer = resolve_eval_scorer(weights, device)
-    except Exception as e:  # noqa: BLE001 - missing file, wrong arch, WeightsError of the resolver: one line
-        console.print(f"[red]error:[/] --weights {escape(str(weights))}: {escape(str(e))}", soft_wrap=True)
+        scorer = load_scorer(weights, device=device)
+    except ScorerError as e:
+        console.print(f"[red]error:[/] --weights {escape(str(weights or '(default)'))}: {escape(str(e))}", soft_wrap=True)
         raise typer.Exit(2) from None
     label = name or scorer.name
     if not quiet:

@@ -81,7 +81,7 @@ def _load_builtin() -> None:
 
 
 def register_config(config: ModelConfig | dict[str, Any] | str | Path, *, overwrite: bool = False) -> ModelConfig:
-    """Add a configuration (object, dict or JSON file) to the registry and return it."""
+    """Add a ViT configuration (object, dict or JSON file) to the registry (as a model too) and return it."""
     if isinstance(config, (str, Path)):
         config = json.loads(Path(config).read_text(encoding="utf-8"))
     if isinstance(config, dict):
@@ -89,18 +89,21 @@ def register_config(config: ModelConfig | dict[str, Any] | str | Path, *, overwr
     if config.name in _REGISTRY and not overwrite:
         raise ConfigError(f"model config {config.name!r} is already registered (pass overwrite=True)")
     _REGISTRY[config.name] = config
+    from fgaesq.model.zoo import register_vit
+
+    register_vit(config, overwrite=True)
     return config
 
 
-def list_models() -> list[str]:
-    """Names of all registered model configurations."""
+def list_configs() -> list[str]:
+    """Names of all registered ViT configurations (the registry's list_models() lists every model)."""
     return sorted(_REGISTRY)
 
 
 def get_config(name: str, **overrides: Any) -> ModelConfig:
     """The registered configuration `name`, with fields replaced by `overrides`."""
     if name not in _REGISTRY:
-        raise ConfigError(f"unknown model {name!r}; known models: {', '.join(list_models())}")
+        raise ConfigError(f"unknown model {name!r}; known configurations: {', '.join(list_configs())}")
     cfg = _REGISTRY[name]
     if overrides:
         known = {f.name for f in dataclasses.fields(ModelConfig)}
@@ -113,7 +116,7 @@ def get_config(name: str, **overrides: Any) -> ModelConfig:
 
 def find_config(*, width: int, layers: int, patch_size: int, grid_size: int, embed_dim: int) -> ModelConfig | None:
     """The first registered configuration with this tower shape (used to name a checkpoint's architecture)."""
-    for name in list_models():
+    for name in list_configs():
         c = _REGISTRY[name]
         if (c.width, c.layers, c.patch_size, c.grid_size, c.embed_dim) == (width, layers, patch_size, grid_size, embed_dim):
             return c

@@ -1,4 +1,4 @@
-"""`load_model(spec)`: models by name, weights by source (registry name, path, local-dir:, hf-hub:)."""
+"""`load_model(spec)`: any registered model's weights by source (registry name, path, local-dir:, hf-hub:)."""
 
 from __future__ import annotations
 
@@ -6,26 +6,28 @@ import logging
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from fgaesq.model.authors import load_authors_model
 from fgaesq.model.checkpoint import checkpoint_paths, load_checkpoint
-from fgaesq.model.config import get_config, list_models
 from fgaesq.model.hub import cache_only_when_unreachable
-from fgaesq.model.network import FGAesQ
+from fgaesq.model.registry import get_pretrained_cfg, list_models
 from fgaesq.model.statedict import CheckpointError
+from fgaesq.paths import PACKAGE_DIR
 
 log = logging.getLogger("fgaesq.model")
 
 AUTHORS_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt")
+WEIGHTS_DIR = PACKAGE_DIR / "weights"
 
 
-def _load_file(path: Path, *, strict: bool) -> FGAesQ:
+def _load_file(path: Path, *, strict: bool) -> nn.Module:
     if path.name.endswith((".safetensors", ".json")):
         return load_checkpoint(path)
     return load_authors_model(path, strict=strict)
 
 
-def _load_dir(folder: Path, *, strict: bool) -> FGAesQ:
+def _load_dir(folder: Path, *, strict: bool) -> nn.Module:
     if not folder.is_dir():
         raise CheckpointError(f"{folder}: no such folder")
     ours = sorted(p for p in folder.glob("*.safetensors") if checkpoint_paths(p)[1].is_file())
@@ -80,7 +82,7 @@ def load_model(
     compat: bool | None = None,
     strict: bool = True,
     cache_dir: str | Path | None = None,
-) -> FGAesQ:
+) -> nn.Module:
     """Load a model from a registry name, a file, `local-dir:PATH` or `hf-hub:ORG/REPO[/FILE]`, in eval mode.
 
     The source used is in `model.source` (also logged) and the key check in `model.load_report`.
@@ -92,15 +94,7 @@ def load_model(
     elif spec_s.startswith("local-dir:"):
         model = _load_dir(Path(spec_s[len("local-dir:") :]).expanduser(), strict=strict)
     elif spec_s in list_models():
-        cfg = get_config(spec_s)
-        hub = (cfg.pretrained or {}).get("hf_hub")
-        if not hub:
-            raise CheckpointError(
-                f"{spec_s}: no released weights for this model; create_model({spec_s!r}) gives a randomly "
-                "initialised one, or pass a checkpoint path"
-            )
-        model = _load_path(resolve_hf_hub(hub, cache_dir=cache_dir), strict=strict)
-        model.source = f"{model.source} via registry name {spec_s} (hf-hub:{hub})"
+        model = _load_registered(spec_s, strict=strict, cache_dir=cache_dir)
     else:
         path = Path(spec_s).expanduser()
         if not path.exists():
@@ -109,12 +103,34 @@ def load_model(
                 "use a path, local-dir:PATH or hf-hub:ORG/REPO[/FILE]"
             )
         model = _load_path(path, strict=strict)
-    if compat is not None:
+    if compat is not None and hasattr(model, "compat"):
         model.compat = compat
     model.to(device).eval()
-    log.info("fgaesq: loaded %s (compat=%s)", model.source, model.compat)
+    log.info("fgaesq: loaded %s (compat=%s)", model.source, getattr(model, "compat", None))
     return model
 
 
-def _load_path(path: Path, *, strict: bool) -> FGAesQ:
+def _load_path(path: Path, *, strict: bool) -> nn.Module:
     return _load_dir(path, strict=strict) if path.is_dir() else _load_file(path, strict=strict)
+
+
+def _load_registered(name: str, *, strict: bool, cache_dir: str | Path | None) -> nn.Module:
+    """The released weights of registered model `name` (shipped in the package, or on the Hugging Face Hub)."""
+    source = get_pretrained_cfg(name).weights
+    if not source:
+        raise CheckpointError(
+            f"{name}: no released weights for this model; create_model({name!r}) gives a new one, or pass a "
+            "checkpoint path"
+        )
+    if source.startswith("package:"):
+        path = WEIGHTS_DIR / source[len("package:") :]
+        if not path.is_file():
+            raise CheckpointError(f"{name}: its shipped weights are missing ({path}); reinstall fgaesq")
+        model = _load_path(path, strict=strict)
+        model.source = f"{name} (weights shipped with fgaesq)"
+        return model
+    if source.startswith("hf-hub:"):
+        model = _load_path(resolve_hf_hub(source[len("hf-hub:") :], cache_dir=cache_dir), strict=strict)
+        model.source = f"{model.source} via registry name {name} ({source})"
+        return model
+    raise CheckpointError(f"{name}: weights source {source!r} is not supported (use package: or hf-hub:)")

@@ -10,7 +10,7 @@ from open_clip.transformer import QuickGELU, VisionTransformer
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
-from fgaesq.model.config import ModelConfig, get_config
+from fgaesq.model.config import ModelConfig
 
 
 @dataclass
@@ -159,7 +159,3 @@ class FGAesQ(nn.Module):
     def extra_repr(self) -> str:
         return f"config={self.config.name}, compat={self.compat}"
 
-
-def create_model(name: str = "fgaesq-vit-b-16", **overrides: Any) -> FGAesQ:
-    """A randomly initialised FGAesQ of the registered configuration `name` (fields overridable)."""
-    return FGAesQ(get_config(name, **overrides))

@@ -1,4 +1,4 @@
-"""Ranking photo series: discovery, pair scheduling, aggregation, the Scorer protocol and the pipeline.
+"""Ranking photo series: discovery, pair scheduling, aggregation and the pipeline (scorers: fgaesq.scoring).
 
 Exports are loaded lazily so that `fgaesq --help` does not import torch.
 """
@@ -8,11 +8,6 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "Scorer": "fgaesq.rank.scorer",
-    "FGAesQScorer": "fgaesq.rank.scorer",
-    "ImageRef": "fgaesq.rank.scorer",
-    "resolve_scorer": "fgaesq.rank.weights",
-    "WeightsError": "fgaesq.rank.weights",
     "Series": "fgaesq.rank.series",
     "discover_series": "fgaesq.rank.series",
     "schedule_pairs": "fgaesq.rank.pairs",

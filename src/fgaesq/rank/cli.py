@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from fgaesq.io import DEFAULT_MAX_SIZE, collect_paths
+from fgaesq.io import collect_paths
 from fgaesq.io.xmp import rating_for_rank, write_sidecar
 from fgaesq.rank.pairs import DEFAULT_K, DEFAULT_REFERENCES, REFERENCES
 from fgaesq.rank.series import DEFAULT_SIMILARITY, DEFAULT_TIME_GAP, SERIES_BY
@@ -23,7 +23,8 @@ EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 WeightsOpt = typer.Option(None, "--weights", "-w", help="Checkpoint file or folder, registry name (fgaesq-vit-b-16), "
                           "hf-hub:ORG/REPO, or fgaesq-lite. Default: cached fgaesq-vit-b-16, else fgaesq-lite.")
 DeviceOpt = typer.Option("auto", "--device", help="auto | cpu | cuda | mps (bf16/fp16 autocast on GPUs).")
-MaxSizeOpt = typer.Option(DEFAULT_MAX_SIZE, "--max-size", help="Downscale the long side to this many pixels (0 = off).")
+MaxSizeOpt = typer.Option(None, "--max-size", help="Downscale the long side to this many pixels (0 = off). Default: "
+                          "the model's own (2048 for the ViT models; fgaesq-lite always works at 512).")
 BatchOpt = typer.Option(16, "--batch-size", help="Token sequences per forward pass.")
 WorkersOpt = typer.Option(0, "--workers", help="DataLoader workers that decode and tokenize (0 = in process).")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bars, table or model line; errors still printed.")
@@ -54,12 +55,12 @@ def _usage_error(console: Console, message: str) -> typer.Exit:
 
 
 def _scorer(console: Console, weights, device, batch_size, workers, max_size):
-    from fgaesq.rank.weights import WeightsError, resolve_scorer
+    from fgaesq.scoring import ScorerError, load_scorer
 
     try:
-        return resolve_scorer(weights, device, batch_size=batch_size, workers=workers, max_size=max_size or None)
-    except (WeightsError, ValueError) as e:
-        raise _usage_error(console, str(e)) from None
+        return load_scorer(weights, device=device, batch_size=batch_size, workers=workers, max_size=max_size)
+    except ScorerError as e:
+        raise _usage_error(console, f"--weights {weights or '(default)'}: {e}") from None
 
 
 def _report_errors(console: Console, errors) -> None:
@@ -79,7 +80,7 @@ def score_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the JSON document to stdout (for piping)."),
     weights: str | None = WeightsOpt,
     device: str = DeviceOpt,
-    max_size: int = MaxSizeOpt,
+    max_size: int | None = MaxSizeOpt,
     batch_size: int = BatchOpt,
     workers: int = WorkersOpt,
     quiet: bool = QuietOpt,
@@ -100,7 +101,7 @@ def score_cmd(
     if not quiet:
         console.print(f"scoring with {scorer.name}", markup=False)
     with _progress(console, quiet) as progress:
-        result = score_paths(files, scorer, max_size=max_size or None, progress=progress)
+        result = score_paths(files, scorer, max_size=scorer.preprocess.max_size, progress=progress)
     _report_errors(console, result.errors)
     if out is not None:
         write_output(out, score_dict(result), score_csv(result))
@@ -159,7 +160,7 @@ def rank_cmd(
     copy_best: Path | None = typer.Option(None, "--copy-best", help="Copy the best image of each series here."),
     weights: str | None = WeightsOpt,
     device: str = DeviceOpt,
-    max_size: int = MaxSizeOpt,
+    max_size: int | None = MaxSizeOpt,
     batch_size: int = BatchOpt,
     workers: int = WorkersOpt,
     quiet: bool = QuietOpt,
@@ -189,7 +190,7 @@ def rank_cmd(
             result = rank_paths(
                 files, scorer, root=path, series_by=series_by, time_gap=time_gap, similarity=similarity, k=k,
                 references=references,
-                max_size=max_size or None, progress=progress,
+                max_size=scorer.preprocess.max_size, progress=progress,
             )
         except ValueError as e:
             raise _usage_error(console, str(e)) from None

@@ -11,8 +11,8 @@ import numpy as np
 from fgaesq.io import DEFAULT_MAX_SIZE, ImageError, capture_time, load_image
 from fgaesq.rank.aggregate import aggregate_series
 from fgaesq.rank.pairs import ALL_PAIRS_MAX, DEFAULT_K, DEFAULT_REFERENCES, needs_features, schedule_pairs
-from fgaesq.rank.scorer import Scorer
 from fgaesq.rank.series import DEFAULT_SIMILARITY, DEFAULT_TIME_GAP, Series, discover_series
+from fgaesq.scoring.protocol import Scorer
 
 #: progress(description, total) -> advance(n); None for silence
 ProgressFactory = Callable[[str, int], Callable[[int], None]]

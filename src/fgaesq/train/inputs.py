@@ -34,10 +34,10 @@ def _seed(rng: np.random.Generator) -> int:
 class DiffTokenInputs:
     """DiffToken inputs for FGAesQ: single mode for coarse items, pair mode against the reference for fine ones."""
 
-    def __init__(self, pos_source: torch.Tensor, *, seq_len: int = 512, compat: bool = True, fine_rule: str = "release"):
-        from fgaesq.tokenize import DiffTokenizer
+    def __init__(self, model: torch.nn.Module, *, fine_rule: str = "release"):
+        from fgaesq.model import make_tokenizer
 
-        self.tokenizer = DiffTokenizer(pos_source.detach().cpu().float(), seq_len=seq_len, compat=compat, fine_rule=fine_rule)
+        self.tokenizer = make_tokenizer(model, fine_rule=fine_rule)  # seq_len and compat from the model's config
 
     def build(self, image: Image.Image, reference: Image.Image | None, rng: np.random.Generator) -> Any:
         """Tokens of `image` (pair mode when a reference is given); seeds drawn from `rng`."""
@@ -57,7 +57,16 @@ class DiffTokenInputs:
 
 
 def input_builder_for(model: torch.nn.Module, **options: Any) -> InputBuilder:
-    """The model's own builder (`model.make_input_builder(**options)`) or DiffToken from `model.pos_source`."""
+    """fgaesq-lite's descriptor builder, the model's own (`model.make_input_builder(**options)`), or DiffToken."""
+    from fgaesq.model.lite import FGAesQLite
+
+    if isinstance(model, FGAesQLite):
+        import os
+
+        from fgaesq.train.lite_inputs import LiteInputs
+
+        cache = options.get("cache_dir") or os.environ.get("FGAESQ_LITE_CACHE")
+        return LiteInputs(model.config, cache_dir=cache, use_reference=model.config.train_reference)
     make = getattr(model, "make_input_builder", None)
     if callable(make):
         return make(**options)
@@ -66,5 +75,4 @@ def input_builder_for(model: torch.nn.Module, **options: Any) -> InputBuilder:
             f"{type(model).__name__} has neither make_input_builder() nor pos_source: the training loop cannot "
             "build its inputs (see docs/training.md)"
         )
-    opts = {"compat": bool(getattr(model, "compat", True)), **options}
-    return DiffTokenInputs(model.pos_source, **opts)
+    return DiffTokenInputs(model, **options)

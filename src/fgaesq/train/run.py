@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 from pathlib import Path
@@ -15,28 +16,50 @@ from fgaesq.train.inputs import input_builder_for
 log = logging.getLogger(__name__)
 
 
+def _start_weights(model: torch.nn.Module, init: str) -> None:
+    """Load checkpoint `init` (any load_model spec) into a factory-built model, strictly."""
+    from fgaesq.model import CheckpointError, load_model
+
+    source = load_model(init).state_dict()
+    target = model.state_dict()
+    missing = sorted(set(target) - set(source))
+    unexpected = sorted(set(source) - set(target))
+    if missing or unexpected:
+        raise CheckpointError(
+            f"--init {init}: does not fit the {type(model).__name__} built by --factory "
+            f"(missing {missing[:4] or 'none'}, unexpected {unexpected[:4] or 'none'})"
+        )
+    model.load_state_dict(source, strict=True)
+
+
 def build_model(cfg: TrainConfig) -> torch.nn.Module:
-    """The model to train: from `model.factory`, or the registry name + `model.init` start weights."""
+    """The model to train: registry name (or `model.factory`) + `model.init` start weights, via fgaesq.model's loader."""
+    from fgaesq.model import create_model, load_model, load_openai_visual
+
     m = cfg.model
+    clip_init = m.init == "openai" or m.init.startswith("openai:")
     if m.factory:
         mod, _, fn = m.factory.partition(":")
         if not fn:
             raise ValueError(f"model.factory {m.factory!r}: expected 'package.module:function'")
         model = getattr(importlib.import_module(mod), fn)(name=m.model)
-        if m.init not in ("random", "openai") and hasattr(model, "load_weights"):
-            model.load_weights(m.init)
+    elif m.init == "random" or clip_init:
+        model = create_model(m.model)
     else:
-        from fgaesq.model import create_model, load_model, load_openai_visual
-
-        if m.init == "random":
-            model = create_model(m.model)
-        elif m.init == "openai" or m.init.startswith("openai:"):
-            model = create_model(m.model)
+        model = load_model(m.init)  # the checkpoint says which model it is
+    if clip_init:
+        if hasattr(model, "visual"):
             load_openai_visual(model, m.init.partition(":")[2] or None)
         else:
-            model = load_model(m.init)
+            log.warning("fgaesq train: --init %s does not apply to %s (no CLIP image tower): it starts from its "
+                        "own pretrained parts (%s)", m.init, type(model).__name__, getattr(model, "source", "new"))
+    elif m.factory and m.init != "random":
+        _start_weights(model, m.init)
     if m.compat is not None and hasattr(model, "compat"):
         model.compat = m.compat
+    config = getattr(model, "config", None)
+    if hasattr(model, "pos_source") and dataclasses.is_dataclass(config) and getattr(config, "seq_len", None) != m.seq_len:
+        model.config = dataclasses.replace(config, seq_len=m.seq_len)  # travels into the exported checkpoint
     if m.grad_checkpointing and hasattr(model, "set_grad_checkpointing"):
         model.set_grad_checkpointing(True)
     freeze_unused(model)
@@ -66,12 +89,15 @@ def freeze_unused(model: torch.nn.Module) -> list[str]:
 
 
 def export_model(model: torch.nn.Module, path: str | Path, metadata: dict[str, Any] | None = None) -> Path:
-    """Save `model` as PATH.safetensors + PATH.json: `model.save_pretrained` if it has one, else fgaesq.model's."""
+    """Save `model` as PATH.safetensors + PATH.json: fgaesq.model's format for registered families, else its own
+    `save_pretrained`."""
     path = Path(path)
+    from fgaesq.model import FGAesQ, save_checkpoint
+    from fgaesq.model.lite import FGAesQLite
+
     save = getattr(model, "save_pretrained", None)
-    if callable(save):
+    if callable(save) and not isinstance(model, FGAesQ | FGAesQLite):
         return Path(save(path.with_suffix(".safetensors")) or path.with_suffix(".safetensors"))
-    from fgaesq.model import save_checkpoint
 
     return save_checkpoint(model, path.with_suffix(".safetensors"), metadata=metadata)
 
@@ -161,7 +187,7 @@ def train(cfg: TrainConfig, *, callbacks: list | None = None, **trainer_kw: Any)
 
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
     model = build_model(cfg)
-    builder = input_builder_for(model, seq_len=cfg.model.seq_len) if not hasattr(model, "make_input_builder") else input_builder_for(model)
+    builder = input_builder_for(model)
     data = FGAesQData(cfg, builder)
     text = None
     if cfg.loss.align_weight and data.has_texts:

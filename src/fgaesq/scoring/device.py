@@ -1,4 +1,4 @@
-"""Device choice and mixed precision for scoring."""
+"""Device choice (the same rule for every command) and mixed precision for scoring."""
 
 from __future__ import annotations
 

@@ -1,15 +1,16 @@
-"""The FGAesQ scorer: determinism, batching, workers, pair plumbing, devices."""
+"""The DiffToken (ViT) scorer: determinism, batching, workers, pair plumbing, devices."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
+from fgaesq.scoring.device import autocast_dtype, pick_device
+from fgaesq.scoring import Scorer
+from fgaesq.scoring.vit import FGAesQScorer
 from PIL import Image
 from skimage import data
 
-from fgaesq.rank.device import autocast_dtype, pick_device
-from fgaesq.rank.scorer import FGAesQScorer, Scorer
 from fgaesq.tokenize import DiffTokenizer, collate_tokens
 
 

