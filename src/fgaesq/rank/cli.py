@@ -26,7 +26,12 @@ DeviceOpt = typer.Option("auto", "--device", help="auto | cpu | cuda | mps (bf16
 MaxSizeOpt = typer.Option(None, "--max-size", help="Downscale the long side to this many pixels (0 = off). Default: "
                           "the model's own (2048 for the ViT models; fgaesq-lite always works at 512).")
 BatchOpt = typer.Option(16, "--batch-size", help="Token sequences per forward pass.")
-WorkersOpt = typer.Option(0, "--workers", help="DataLoader workers that decode and tokenize (0 = in process).")
+WorkersOpt = typer.Option(-1, "--workers", help="Processes that decode and tokenize (0 = in process; -1 = auto, "
+                          "from the available cores and the model's size).")
+BackendOpt = typer.Option("torch", "--backend", help="torch | onnx (ONNX Runtime on the CPU; exported once into "
+                          "~/.cache/fgaesq/onnx; needs the onnx extra).")
+Int8Opt = typer.Option(False, "--int8", help="With --backend onnx: int8 weight quantization (faster, scores move "
+                       "slightly; see docs/performance.md).")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bars, table or model line; errors still printed.")
 
 
@@ -54,11 +59,12 @@ def _usage_error(console: Console, message: str) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
-def _scorer(console: Console, weights, device, batch_size, workers, max_size):
+def _scorer(console: Console, weights, device, batch_size, workers, max_size, backend="torch", int8=False):
     from fgaesq.scoring import ScorerError, load_scorer
 
     try:
-        return load_scorer(weights, device=device, batch_size=batch_size, workers=workers, max_size=max_size)
+        return load_scorer(weights, device=device, batch_size=batch_size, workers=workers, max_size=max_size,
+                           backend=backend, int8=int8)
     except ScorerError as e:
         raise _usage_error(console, f"--weights {weights or '(default)'}: {e}") from None
 
@@ -83,6 +89,8 @@ def score_cmd(
     max_size: int | None = MaxSizeOpt,
     batch_size: int = BatchOpt,
     workers: int = WorkersOpt,
+    backend: str = BackendOpt,
+    int8: bool = Int8Opt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Score each image on its own (1-10, higher is better). Exit code 1 when some files could not be read."""
@@ -97,7 +105,7 @@ def score_cmd(
     files = collect_paths(paths, recursive=recursive)
     if not files:
         raise _usage_error(console, "no image files found (JPEG, PNG, WebP, TIFF, BMP, HEIC); try --recursive")
-    scorer = _scorer(console, weights, device, batch_size, workers, max_size)
+    scorer = _scorer(console, weights, device, batch_size, workers, max_size, backend, int8)
     if not quiet:
         console.print(f"scoring with {scorer.name}", markup=False)
     with _progress(console, quiet) as progress:
@@ -150,6 +158,11 @@ def rank_cmd(
         DEFAULT_SIMILARITY, "--similarity", help="Cosine similarity of model features needed to stay in one series."
     ),
     k: int = typer.Option(DEFAULT_K, "--k", help="References per image in series of more than 8 images."),
+    mode: str = typer.Option(
+        "series", "--mode", help="series (each image tokenized once against its series: n forwards; default, "
+        "see docs/performance.md) | pairs (DiffToken pairs as in the paper: all pairs up to 8 images, k references "
+        "beyond) | references (k references per image always)."
+    ),
     references: str = typer.Option(
         DEFAULT_REFERENCES, "--references", help="balanced (k partners drawn evenly, seeded by the series name) | "
         "nearest (series medoid + nearest neighbours by feature)."
@@ -163,6 +176,8 @@ def rank_cmd(
     max_size: int | None = MaxSizeOpt,
     batch_size: int = BatchOpt,
     workers: int = WorkersOpt,
+    backend: str = BackendOpt,
+    int8: bool = Int8Opt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Rank near-identical photos within each series and name the best of each."""
@@ -182,14 +197,18 @@ def rank_cmd(
     files = collect_paths([path], recursive=True)
     if not files:
         raise _usage_error(console, f"{path}: no image files found (JPEG, PNG, WebP, TIFF, BMP, HEIC)")
-    scorer = _scorer(console, weights, device, batch_size, workers, max_size)
+    from fgaesq.rank.pipeline import MODES
+
+    if mode not in MODES:
+        raise _usage_error(console, f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
+    scorer = _scorer(console, weights, device, batch_size, workers, max_size, backend, int8)
     if not quiet:
         console.print(f"ranking with {scorer.name}", markup=False)
     with _progress(console, quiet) as progress:
         try:
             result = rank_paths(
                 files, scorer, root=path, series_by=series_by, time_gap=time_gap, similarity=similarity, k=k,
-                references=references,
+                references=references, mode=mode,
                 max_size=scorer.preprocess.max_size, progress=progress,
             )
         except ValueError as e:

@@ -14,6 +14,9 @@ from fgaesq.rank.pairs import ALL_PAIRS_MAX, DEFAULT_K, DEFAULT_REFERENCES, need
 from fgaesq.rank.series import DEFAULT_SIMILARITY, DEFAULT_TIME_GAP, Series, discover_series
 from fgaesq.scoring.protocol import Scorer
 
+MODES = ("series", "pairs", "references")
+#: the measured default (docs/performance.md: agreement with all pairs and cost)
+DEFAULT_MODE = "series"
 #: progress(description, total) -> advance(n); None for silence
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 
@@ -56,7 +59,7 @@ class RankedImage:
 @dataclass
 class SeriesResult:
     series: str
-    strategy: str  # all-pairs | k-reference | single
+    strategy: str  # all-pairs | k-reference | series | single
     pairs: int
     forward_passes: int
     ranking: list[RankedImage]
@@ -192,6 +195,64 @@ def _score_singles(
     return out
 
 
+def _score_series(
+    scorer: Scorer, series: list[Series], failed: dict[Path, FileError], advance: Callable[[int], None]
+) -> list[np.ndarray]:
+    """Series-mode scores per series; a failing series is retried alone, its unreadable images left out."""
+    try:
+        out = scorer.score_series([(s.images, s.name) for s in series])
+        advance(sum(len(s) for s in series))
+        return out
+    except Exception:  # noqa: BLE001 - retry series by series
+        pass
+    out = []
+    for s in series:
+        try:
+            out.append(scorer.score_series([(s.images, s.name)])[0])
+        except Exception:  # noqa: BLE001 - find the bad images, then rank the rest
+            good = []
+            for im in s.images:
+                try:
+                    scorer.score([im])
+                    good.append(im)
+                except Exception as e:  # noqa: BLE001
+                    failed.setdefault(im, _as_error(im, e))
+            scores = np.full(len(s), np.nan)
+            if len(good) > 1:
+                sub = scorer.score_series([(good, s.name)])[0]
+                for im, v in zip(good, sub, strict=True):
+                    scores[s.images.index(im)] = v
+            elif good:
+                scores[s.images.index(good[0])] = scorer.score(good)[0]
+            out.append(scores)
+        advance(len(s))
+    return out
+
+
+def _rank_series(series: list[Series], used: str, scorer: Scorer, errors: list[FileError], embed, progress,
+                 settings: dict) -> RankResult:
+    """Series mode: one forward per image, ranked by its score against its series."""
+    multi = [s for s in series if len(s) > 1]
+    lone = [s for s in series if len(s) == 1]
+    advance = (progress or _no_progress)("ranking series", sum(len(s) for s in series))
+    failed: dict[Path, FileError] = {}
+    by_series = dict(zip([s.name for s in multi], _score_series(scorer, multi, failed, advance), strict=True))
+    lone_scores = _score_singles(scorer, [s.images[0] for s in lone], 64, failed, advance)
+    by_series.update({s.name: lone_scores[i : i + 1] for i, s in enumerate(lone)})
+    results = []
+    for s in series:
+        scores = by_series[s.name]
+        keep = [(i, float(v)) for i, v in enumerate(scores) if v == v and s.images[i] not in failed]
+        if not keep:
+            continue
+        keep.sort(key=lambda iv: (-iv[1], iv[0]))
+        ranked = [RankedImage(r + 1, str(s.images[i]), v, v, 0) for r, (i, v) in enumerate(keep)]
+        results.append(SeriesResult(s.name, "series" if len(s) > 1 else "single", 0, len(keep), ranked))
+    total = sum(len(s) for s in series) + len(embed.features)
+    return RankResult(scorer.name, used, settings, results, errors + list(failed.values()), forward_passes=total,
+                      embedded=len(embed.features))
+
+
 def rank_paths(
     paths: Sequence[Path],
     scorer: Scorer,
@@ -206,8 +267,20 @@ def rank_paths(
     max_size: int | None = DEFAULT_MAX_SIZE,
     chunk: int | None = None,
     progress: ProgressFactory | None = None,
+    mode: str = DEFAULT_MODE,
 ) -> RankResult:
-    """Group images into series, score DiffToken pairs within each and rank them best first."""
+    """Group images into series, score them within each series and rank them best first.
+
+    mode 'series': each image tokenized once against its series (n forwards); 'pairs': DiffToken pairs, all
+    of them up to all_pairs_max images, k references per image beyond (the paper); 'references': k references
+    per image whatever the series length.
+    """
+    if mode not in MODES:
+        raise ValueError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if mode == "series" and not hasattr(scorer, "score_series"):
+        mode = "pairs"
+    if mode == "references":
+        all_pairs_max = 1
     ok, errors = validate(paths, max_size, progress)
     chunk = chunk or _chunk_size(scorer)
     times = [capture_time(p) for p in ok]
@@ -222,6 +295,10 @@ def rank_paths(
         time_gap=time_gap,
         similarity=similarity,
     )
+    if mode == "series":
+        return _rank_series(series, used, scorer, errors, embed, progress,
+                            {"series_by": series_by, "time_gap": time_gap, "similarity": similarity, "mode": mode,
+                             "max_size": max_size})
     # which pairs: all for small series, k references per image for large ones
     plans: list[tuple[Series, list[tuple[int, int]]]] = []
     for s in series:
@@ -263,7 +340,7 @@ def rank_paths(
         strategy = "all-pairs" if len(pairs) == len(s) * (len(s) - 1) // 2 else "k-reference"
         results.append(SeriesResult(s.name, strategy, len(pairs), 2 * len(pairs), ranked))
     errors = errors + list(failed.values())
-    settings = {"series_by": series_by, "time_gap": time_gap, "similarity": similarity, "k": k, "references": references,
-                "max_size": max_size}
+    settings = {"series_by": series_by, "time_gap": time_gap, "similarity": similarity, "mode": mode, "k": k,
+                "references": references, "max_size": max_size}
     total = 2 * len(jobs) + len(singles) + len(embed.features)
     return RankResult(scorer.name, used, settings, results, errors, forward_passes=total, embedded=len(embed.features))

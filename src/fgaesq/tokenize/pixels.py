@@ -67,7 +67,8 @@ def gather_blocks(arr: np.ndarray, ys: np.ndarray, xs: np.ndarray, size: int) ->
     xx = xs[:, None] + off
     valid = (yy < h)[:, :, None] & (xx < w)[:, None, :]
     if ys.size and not (np.any(ys % size) or np.any(xs % size)):  # grid-aligned blocks: index a blocked view
-        gh, gw = -(-h // size), -(-w // size)
+        gh = max(-(-h // size), int(ys.max()) // size + 1)  # blocks may lie wholly in the pad-to-32 margin
+        gw = max(-(-w // size), int(xs.max()) // size + 1)
         src = arr
         if (gh * size, gw * size) != (h, w):
             src = np.zeros((gh * size, gw * size, 3), dtype=np.uint8)

@@ -33,6 +33,7 @@ N_FINE_CELLS = 14  # int(112 * 0.5 / 4)
 CANDIDATE_FRACTION = 0.5
 ALIGNMENTS = ("width", "height")
 FINE_RULES = ("release", "paper")
+SERIES_PARTNERS = 8  # series mode: partners per image beyond which the nearest in series order are taken
 
 
 def pair_seed(pair_id: str) -> int:
@@ -158,7 +159,7 @@ class DiffTokenizer:
         align_to = drawn if alignment is None else alignment
         lazy = [_LazyImage(a) for a in arrs]
         f1, f2, geo = pair_geometry(lazy[0], lazy[1], align_to, self.seq_len)
-        finals = [f.arr if isinstance(f, _LazyImage) else np.asarray(f) for f in (f1, f2)]  # unresized: no copy
+        finals = [f1.arr, f2.arr]
         work = [pad_or_crop_32(a.shape[0], a.shape[1]) for a in finals]
         scores = self._overlap_importance(finals, work)
         overlap_rows = min(wk[0] for wk in work) // CELL
@@ -176,6 +177,77 @@ class DiffTokenizer:
                 )
             )
         return out[0], out[1]
+
+    # ------------------------------------------------------------------ series mode
+    def series(
+        self,
+        images: Sequence[Image.Image | np.ndarray],
+        *,
+        series_id: str | None = None,
+        partners: Sequence[Sequence[int]] | None = None,
+        reduce: str = "mean",
+        max_partners: int = SERIES_PARTNERS,
+    ) -> list[Tokens]:
+        """Tokenize each image of a series once, against its partners (default: every other member, or the
+        `max_partners` nearest in series order when the series is longer).
+
+        Each image gets the pair-mode geometry and budget, with per-cell importance = the mean (or max) of
+        1 - SSIM against its partners, over the partners whose pair geometry gives it the same final size.
+        One sequence per image: n forwards for n images instead of 2 per pair. series_id seeds the draws.
+        """
+        if reduce not in ("mean", "max"):
+            raise ValueError(f"reduce must be 'mean' or 'max', got {reduce!r}")
+        arrs = [as_rgb_array(im) for im in images]
+        n = len(arrs)
+        if n == 0:
+            return []
+        if series_id is None:
+            series_id = "_".join(f"{image_seed(a):08x}" for a in arrs)
+        seed = pair_seed(series_id)
+        rng = random.Random(seed)
+        align_to = rng.choice(ALIGNMENTS)
+        if partners is None:
+            partners = [sorted((j for j in range(n) if j != i), key=lambda j, i=i: (abs(j - i), j))[:max_partners]
+                        for i in range(n)]
+        lazy = [_LazyImage(a) for a in arrs]
+        finals: dict[int, np.ndarray] = {}
+        acc: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        used: dict[int, list[int]] = {i: [] for i in range(n)}
+        for i, j in sorted({(min(a, b), max(a, b)) for a in range(n) for b in partners[a] if a != b}):
+            f_i, f_j, _ = pair_geometry(lazy[i], lazy[j], align_to, self.seq_len)
+            pair_finals = [f_i.arr, f_j.arr]
+            work = [pad_or_crop_32(a.shape[0], a.shape[1]) for a in pair_finals]
+            scores = self._overlap_importance(pair_finals, work)
+            for k, other, arr, wk in ((i, j, pair_finals[0], work[0]), (j, i, pair_finals[1], work[1])):
+                finals.setdefault(k, arr)
+                if finals[k].shape != arr.shape:
+                    continue  # another final size for this image: its cells do not line up with the first
+                if k not in acc:
+                    cells = (wk[0] // CELL) * (wk[1] // CELL)
+                    acc[k] = (np.zeros(cells), np.zeros(cells))
+                total, count = acc[k]
+                m = min(scores.size, total.size)
+                if reduce == "mean":
+                    total[:m] += scores[:m]
+                else:
+                    total[:m] = np.maximum(total[:m], scores[:m])
+                count[:m] += 1
+                used[k].append(other)
+        out = []
+        for i in range(n):
+            arr = finals.get(i, arrs[i])
+            work = pad_or_crop_32(arr.shape[0], arr.shape[1])
+            cols = work[1] // CELL
+            if i in acc:
+                total, count = acc[i]
+                covered = int(np.count_nonzero(count))
+                imp = total[:covered] / (count[:covered] if reduce == "mean" else 1.0)
+            else:
+                covered, imp = 0, np.zeros(0)
+            info = {"mode": "series", "series_id": series_id, "seed": seed, "image": i + 1, "alignment": align_to,
+                    "partners": used[i], "reduce": reduce, "input_hw": arr.shape[:2]}
+            out.append(self._pair_image(arr, work, imp, covered // cols, rng, None, None, None, info))
+        return out
 
     def _overlap_importance(self, finals: list[np.ndarray], work: list[tuple[int, int, str]]) -> np.ndarray:
         """1 - SSIM for the raster-paired cells of the shared top rows (list truncated to the shorter one)."""
@@ -316,16 +388,26 @@ class DiffTokenizer:
 
 
 class _LazyImage:
-    """An RGB array that looks like a PIL image to the pair geometry; converted to PIL only when resized."""
+    """An RGB array that looks like a PIL image to the pair geometry; converted to PIL only when resized.
 
-    def __init__(self, arr: np.ndarray) -> None:
+    Resized results are cached in a dict shared by everything derived from one source image, so a series
+    aligns and upscales each image once per distinct size chain, not once per pair.
+    """
+
+    def __init__(self, arr: np.ndarray, cache: dict | None = None, key: tuple = ()) -> None:
         self.arr = arr
         self.height, self.width = arr.shape[:2]
         self.size = (self.width, self.height)
+        self._cache = {} if cache is None else cache
+        self._key = key
 
-    def resize(self, size: tuple[int, int], resample: int) -> Image.Image:
-        """PIL's resize of the array."""
-        return Image.fromarray(self.arr).resize(size, resample)
+    def resize(self, size: tuple[int, int], resample: int) -> _LazyImage:
+        """PIL's resize of the array (cached)."""
+        key = (*self._key, (tuple(size), resample))
+        if key not in self._cache:
+            arr = np.asarray(Image.fromarray(self.arr).resize(size, resample))
+            self._cache[key] = _LazyImage(arr, self._cache, key)
+        return self._cache[key]
 
 
 def _geo_dict(geo: PairGeometry) -> dict:
