@@ -27,6 +27,7 @@ def version() -> None:
 # --- command registrations (one line per command; keep sorted) ---
 from fgaesq.calibrate.cli import calibrate_cmd, refine_cmd  # noqa: E402
 from fgaesq.evaluate.cli import eval_cmd  # noqa: E402
+from fgaesq.model.cli import export_cmd  # noqa: E402
 from fgaesq.rank.cli import rank_cmd, score_cmd  # noqa: E402
 from fgaesq.serve.annotate.cli import annotate_app  # noqa: E402
 from fgaesq.train.cli import train_cmd  # noqa: E402
@@ -37,6 +38,7 @@ app.command("train", help=train_cmd.__doc__)(train_cmd)
 app.command("eval")(eval_cmd)
 app.command("calibrate")(calibrate_cmd)
 app.command("refine")(refine_cmd)
+app.command("export")(export_cmd)
 app.add_typer(annotate_app, name="annotate")
 
 
