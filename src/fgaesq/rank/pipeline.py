@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -156,6 +157,42 @@ class _EmbedCache:
         return np.stack([self.features[p] for p in paths])
 
 
+def series_key(images: Sequence[Path]) -> str:
+    """The seed key of a series in series mode: its file names in order (independent of how it is labelled)."""
+    return "series:" + "|".join(Path(p).name for p in images)
+
+
+class _SeriesEmbed(_EmbedCache):
+    """Series mode with time+similarity grouping: embeds each time group by scoring it in series mode.
+
+    The series-mode forward gives each image's features and its score against the group in one pass; when the
+    similarity split keeps a time group whole (the common case), ranking reuses those scores.
+    """
+
+    def __init__(self, scorer: Scorer, progress, chunk: int, times: dict[Path, float], time_gap: float) -> None:
+        super().__init__(scorer, progress, chunk)
+        self.times, self.time_gap = times, time_gap
+        self.series_scores: dict[tuple[Path, ...], np.ndarray] = {}
+
+    def __call__(self, paths: Sequence[Path]) -> np.ndarray:
+        from fgaesq.rank.series import group_by_time
+
+        todo = [p for p in paths if p not in self.features]
+        groups = [[todo[i] for i in g] for g in group_by_time([self.times.get(p, 0.0) for p in todo], self.time_gap)]
+        multi = [g for g in groups if len(g) > 1]
+        if multi:
+            advance = self.progress("embedding", sum(len(g) for g in multi))
+            try:
+                outs = self.scorer.score_series([(g, series_key(g)) for g in multi], with_features=True)
+            except Exception:  # noqa: BLE001 - a bad file: embed image by image below, it is reported later
+                outs = []
+            for g, (scores, feats) in zip(multi, outs, strict=False):
+                self.series_scores[tuple(g)] = scores
+                self.features.update(zip(g, feats, strict=True))
+            advance(sum(len(g) for g in multi))
+        return super().__call__(paths)
+
+
 def _score_pairs(
     scorer: Scorer, jobs: list, chunk: int, failed: dict[Path, FileError], advance: Callable[[int], None]
 ) -> np.ndarray:
@@ -200,7 +237,7 @@ def _score_series(
 ) -> list[np.ndarray]:
     """Series-mode scores per series; a failing series is retried alone, its unreadable images left out."""
     try:
-        out = scorer.score_series([(s.images, s.name) for s in series])
+        out = scorer.score_series([(s.images, series_key(s.images)) for s in series])
         advance(sum(len(s) for s in series))
         return out
     except Exception:  # noqa: BLE001 - retry series by series
@@ -208,7 +245,7 @@ def _score_series(
     out = []
     for s in series:
         try:
-            out.append(scorer.score_series([(s.images, s.name)])[0])
+            out.append(scorer.score_series([(s.images, series_key(s.images))])[0])
         except Exception:  # noqa: BLE001 - find the bad images, then rank the rest
             good = []
             for im in s.images:
@@ -219,7 +256,7 @@ def _score_series(
                     failed.setdefault(im, _as_error(im, e))
             scores = np.full(len(s), np.nan)
             if len(good) > 1:
-                sub = scorer.score_series([(good, s.name)])[0]
+                sub = scorer.score_series([(good, series_key(good))])[0]
                 for im, v in zip(good, sub, strict=True):
                     scores[s.images.index(im)] = v
             elif good:
@@ -232,11 +269,13 @@ def _score_series(
 def _rank_series(series: list[Series], used: str, scorer: Scorer, errors: list[FileError], embed, progress,
                  settings: dict) -> RankResult:
     """Series mode: one forward per image, ranked by its score against its series."""
-    multi = [s for s in series if len(s) > 1]
+    known = getattr(embed, "series_scores", {})
+    multi = [s for s in series if len(s) > 1 and tuple(s.images) not in known]
     lone = [s for s in series if len(s) == 1]
     advance = (progress or _no_progress)("ranking series", sum(len(s) for s in series))
     failed: dict[Path, FileError] = {}
     by_series = dict(zip([s.name for s in multi], _score_series(scorer, multi, failed, advance), strict=True))
+    by_series.update({s.name: known[tuple(s.images)] for s in series if len(s) > 1 and tuple(s.images) in known})
     lone_scores = _score_singles(scorer, [s.images[0] for s in lone], 64, failed, advance)
     by_series.update({s.name: lone_scores[i : i + 1] for i, s in enumerate(lone)})
     results = []
@@ -248,7 +287,7 @@ def _rank_series(series: list[Series], used: str, scorer: Scorer, errors: list[F
         keep.sort(key=lambda iv: (-iv[1], iv[0]))
         ranked = [RankedImage(r + 1, str(s.images[i]), v, v, 0) for r, (i, v) in enumerate(keep)]
         results.append(SeriesResult(s.name, "series" if len(s) > 1 else "single", 0, len(keep), ranked))
-    total = sum(len(s) for s in series) + len(embed.features)
+    total = sum(len(s) for s in multi) + len(lone) + len(embed.features)  # reused series passes count once
     return RankResult(scorer.name, used, settings, results, errors + list(failed.values()), forward_passes=total,
                       embedded=len(embed.features))
 
@@ -284,7 +323,11 @@ def rank_paths(
     ok, errors = validate(paths, max_size, progress)
     chunk = chunk or _chunk_size(scorer)
     times = [capture_time(p) for p in ok]
-    embed = _EmbedCache(scorer, progress, chunk)
+    if mode == "series" and "with_features" in inspect.signature(scorer.score_series).parameters:
+        embed = _SeriesEmbed(scorer, progress, chunk, {p: t.timestamp for p, t in zip(ok, times, strict=True)},
+                             time_gap)
+    else:
+        embed = _EmbedCache(scorer, progress, chunk)
     series, used = discover_series(
         ok,
         root,

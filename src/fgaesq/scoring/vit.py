@@ -86,10 +86,14 @@ class FGAesQScorer:
             return np.zeros((0, 2))
         return np.concatenate([o["score"] for o in out]).astype(np.float64).reshape(-1, 2)
 
-    def score_series(self, series: Sequence[tuple[Sequence[ImageRef], str]]) -> list[np.ndarray]:
-        """Series mode: each image tokenized once against its whole series; one (n_i,) score array per series."""
+    def score_series(self, series: Sequence[tuple[Sequence[ImageRef], str]], *, with_features: bool = False) -> list:
+        """Series mode: each image tokenized once against its whole series; one (n_i,) score array per series
+        (with_features: (scores, (n_i, E) features) per series, from the same forwards)."""
         out = self._run([("series", (list(refs), sid)) for refs, sid in series])
-        return [o["score"].astype(np.float64) if o else np.zeros(0) for o in out]
+        scores = [o["score"].astype(np.float64) if o else np.zeros(0) for o in out]
+        if with_features:
+            return [(s, o["features"]) for s, o in zip(scores, out, strict=True)]
+        return scores
 
     def embed(self, images: Sequence[ImageRef]) -> np.ndarray:
         """Single-mode features (the 512-d projection for ViT-B/16), shape (n, E)."""
