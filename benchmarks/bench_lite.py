@@ -30,12 +30,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    from fgaesq.model.lite import LiteScorer, load_default_scorer
+    from fgaesq.scoring import load_scorer
+    from fgaesq.scoring.lite import LiteScorer
 
     t0 = time.perf_counter()
-    scorer = load_default_scorer()
+    scorer = load_scorer("fgaesq-lite", device="cpu")
     print(f"load shipped fgaesq-lite: {1000 * (time.perf_counter() - t0):.0f} ms; torch threads: {args.threads}")
-    crops = LiteScorer(scorer.model, "pair crops", pair_crops=True)
+    crops = LiteScorer(scorer.model, "pair crops", device="cpu", pair_crops=True)
     with tempfile.TemporaryDirectory() as tmp:
         for label, size in (("500x500", (500, 500)), ("12 MP (4000x3000)", (4000, 3000))):
             p = _photo(size, Path(tmp) / f"{size[0]}.jpg")

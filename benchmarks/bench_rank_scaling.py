@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from fgaesq.rank.scorer import FGAesQScorer
 from PIL import Image, ImageFilter
 from scipy.stats import spearmanr
 from skimage import data
@@ -31,6 +30,7 @@ from skimage import data
 from fgaesq.io import list_images
 from fgaesq.model import create_model
 from fgaesq.rank.pipeline import rank_paths
+from fgaesq.scoring.vit import FGAesQScorer
 
 SOURCES = ("astronaut", "coffee", "chelsea", "rocket")
 

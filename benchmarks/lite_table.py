@@ -14,6 +14,7 @@ what the Scorer computes; metrics come from fgaesq.evaluate's runner.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -22,12 +23,14 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.data_sources import clive_dir
+from fgaesq.data.fine import read_jsonl_series
 from fgaesq.evaluate.metrics import coarse_metrics
 from fgaesq.evaluate.runner import evaluate_fine
-from fgaesq.evaluate.series import read_series_jsonl
 from fgaesq.evaluate.table import markdown_table2, table2
-from fgaesq.model.lite import DEFAULT_WEIGHTS, FGAesQLite, LiteInputs
-from fgaesq.paths import shared_dir
+from fgaesq.model import Preprocess, load_model
+from fgaesq.model.lite import FGAesQLite
+from fgaesq.train.lite_inputs import LiteInputs
 
 
 class CachedScorer:
@@ -35,6 +38,7 @@ class CachedScorer:
 
     def __init__(self, model: FGAesQLite, inputs: LiteInputs, name: str) -> None:
         self.model, self.inputs, self.name = model.eval(), inputs, name
+        self.preprocess = Preprocess(max_size=model.config.work_size)
 
     @torch.no_grad()
     def score(self, images) -> np.ndarray:
@@ -53,7 +57,7 @@ def clive_val(data: Path) -> tuple[list[Path], list[float]]:
     from benchmarks.known_order.train_lite import clive_split
 
     _, val = clive_split(data)
-    root = shared_dir() / "data" / "clive" / "images"
+    root = clive_dir() / "images"
     return [root / r["image"] for r in val], [float(r["mos"]) for r in val]
 
 
@@ -67,15 +71,15 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(1)
     inputs = LiteInputs(cache_dir=args.data / "cache")
-    series = read_series_jsonl(args.data / args.split / "series.jsonl")
-    pooled = [type(s)(s.series, "all", s.names, s.paths, s.pairs) for s in series]
+    series = read_jsonl_series(args.data / args.split / "series.jsonl")
+    pooled = [dataclasses.replace(s, category="all") for s in series]
     cv_paths, cv_mos = clive_val(args.data)
-    models = {"fgaesq-lite": FGAesQLite.from_pretrained(DEFAULT_WEIGHTS)}
+    models = {"fgaesq-lite": load_model("fgaesq-lite")}
     for variant, label in (("no-rankreg", "w/o RankReg"), ("untrained", "untrained head")):
-        models[label] = FGAesQLite.from_pretrained(args.data / "models" / f"fgaesq-lite-{variant}.safetensors")
+        models[label] = load_model(args.data / "models" / f"fgaesq-lite-{variant}.safetensors")
     ref_path = args.data / "models" / "fgaesq-lite-full-ref.safetensors"
     if ref_path.is_file():
-        models["fgaesq-lite+ref"] = FGAesQLite.from_pretrained(ref_path)
+        models["fgaesq-lite+ref"] = load_model(ref_path)
     rows, overall, coarse = {}, {}, {}
     runs = [("fgaesq-lite", "fgaesq-lite", "single")]
     if not args.no_pair:

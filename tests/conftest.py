@@ -1,4 +1,4 @@
-"""Shared fixtures: locations of the golden vectors and real photos."""
+"""Shared fixtures: locations of the golden vectors and the CLIVE photos that ship with the tests."""
 
 from __future__ import annotations
 
@@ -7,26 +7,22 @@ from pathlib import Path
 import pytest
 import torch
 
-from fgaesq.paths import shared_dir
-
 torch.set_num_threads(1)
 
-SHARED = shared_dir()
-GOLDEN = SHARED / "golden"
-CLIVE = SHARED / "data" / "clive"
+TESTS = Path(__file__).resolve().parent
+GOLDEN = TESTS / "golden"
+CLIVE = TESTS / "assets" / "clive"
 
 
 @pytest.fixture(scope="session")
 def golden_dir() -> Path:
-    if not GOLDEN.is_dir():
-        pytest.fail(f"golden vectors not found at {GOLDEN} (set FGAESQ_SHARED)")
+    """The trimmed golden parity vectors in tests/golden."""
     return GOLDEN
 
 
 @pytest.fixture(scope="session")
 def clive_dir() -> Path:
-    if not CLIVE.is_dir():
-        pytest.fail(f"CLIVE photos not found at {CLIVE} (set FGAESQ_SHARED)")
+    """40 CLIVE photos (reduced to 128 px) with their scores and notice, in tests/assets/clive."""
     return CLIVE
 
 

@@ -150,7 +150,6 @@ def test_not_a_folder_exits_2(shoot):
 
 def test_no_weights_uses_the_starter_model_and_groups_by_look(shoot):
     """Offline, with no --weights: fgaesq-lite scores, and its features separate the three bursts."""
-    pytest.importorskip("fgaesq.model.lite", reason="the starter model fgaesq-lite is not in this checkout")
     res = _run("rank", shoot["folder"], "--series-by", "similarity", "--json")
     assert res.exit_code == 1  # the broken files
     assert res.stderr.splitlines()[0].startswith("ranking with fgaesq-lite")

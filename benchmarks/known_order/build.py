@@ -12,6 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
+from benchmarks.data_sources import clive_dir
 from benchmarks.known_order.sources import all_sources
 from fgaesq.evaluate.known_order import (
     FAMILIES,
@@ -22,7 +23,6 @@ from fgaesq.evaluate.known_order import (
     prepare_photo,
     split_of,
 )
-from fgaesq.paths import shared_dir
 
 FAMILIES_PER_SOURCE = 3
 
@@ -32,7 +32,7 @@ def build(out: Path, *, clive_limit: int = 60, seed: int = 0) -> dict:
     sources = all_sources(clive_limit)
     if not sources:
         raise SystemExit(
-            "no source photos found: need ../shared/data/clive, scikit-image, or Debian opencv-doc"
+            "no source photos found: need CLIVE ($FGAESQ_CLIVE or tests/assets/clive), scikit-image, or Debian opencv-doc"
         )
     if out.exists():
         shutil.rmtree(out)
@@ -67,7 +67,7 @@ def build(out: Path, *, clive_limit: int = 60, seed: int = 0) -> dict:
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     (out / "README.md").write_text(_readme(manifest))
-    notice = shared_dir() / "data" / "clive" / "LIVE-NOTICE.txt"
+    notice = clive_dir() / "LIVE-NOTICE.txt"
     if "clive" in manifest["origins_used"] and notice.is_file():
         shutil.copy(notice, out / "LIVE-NOTICE.txt")
     return manifest

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import torch
 
-from fgaesq.model.lite import LiteInputs
-from fgaesq.paths import shared_dir
+from benchmarks.data_sources import clive_dir
+from fgaesq.train.lite_inputs import LiteInputs
 
 
 def main() -> None:
@@ -31,7 +31,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     inputs = LiteInputs(cache_dir=args.data / "cache")
     items: list = []
-    clive = shared_dir() / "data" / "clive"
+    clive = clive_dir()
     with (clive / "labels.csv").open(newline="") as fh:
         items += [(clive / "images" / r["image"], None) for r in csv.DictReader(fh)]
     for split in ("train", "val", "test"):

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from fgaesq.paths import shared_dir
+from benchmarks.data_sources import clive_dir
 
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 OPENCV_COPYRIGHT = Path("/usr/share/doc/opencv-doc/copyright")
@@ -47,7 +47,7 @@ def _rgb(path: Path) -> Callable[[], np.ndarray]:
 
 def clive_sources(limit: int) -> list[Source]:
     """The first ``limit`` CLIVE photos in sorted file order (CLIVE licence: LIVE-NOTICE.txt)."""
-    root = shared_dir() / "data" / "clive"
+    root = clive_dir()
     labels = root / "labels.csv"
     if not labels.is_file():
         return []

@@ -30,8 +30,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fgaesq.model.lite import WEIGHTS_DIR, FGAesQLite, LiteInputs, create_lite
-from fgaesq.paths import shared_dir
+from benchmarks.data_sources import clive_dir
+from fgaesq.model import create_model, load_model, save_checkpoint
+from fgaesq.model.lite import FGAesQLite
+from fgaesq.model.loading import WEIGHTS_DIR
+from fgaesq.train.lite_inputs import LiteInputs
 
 SEED = 0
 CLIVE_VAL_SHARE = 0.2
@@ -40,7 +43,7 @@ CONFIG = Path(__file__).with_name("lite_run.yaml")
 
 def clive_split(data: Path) -> tuple[list[dict], list[dict]]:
     """CLIVE label rows split 80/20 by image (seed 0); benchmark val/test source photos left out of train."""
-    with (shared_dir() / "data" / "clive" / "labels.csv").open(newline="") as fh:
+    with (clive_dir() / "labels.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     perm = np.random.default_rng(SEED).permutation(len(rows))
     val_idx = set(perm[: int(round(CLIVE_VAL_SHARE * len(rows)))].tolist())
@@ -77,7 +80,7 @@ def run_variant(variant: str, data: Path, epochs: int | None) -> Path:
     if data != Path("benchmarks/known_order/data"):
         cfg.data.coarse_train, cfg.data.coarse_val = str(data / "clive_train.csv"), str(data / "clive_val.csv")
         cfg.data.fine_train, cfg.data.fine_val = [str(data / "train/series.jsonl")], [str(data / "val/series.jsonl")]
-    cfg.data.coarse_images = str(shared_dir() / "data" / "clive" / "images")
+    cfg.data.coarse_images = str(clive_dir() / "images")
     if (data / "runs" / variant).exists():
         shutil.rmtree(data / "runs" / variant)
     result = train(cfg)
@@ -88,13 +91,13 @@ def run_variant(variant: str, data: Path, epochs: int | None) -> Path:
 def untrained(data: Path) -> FGAesQLite:
     """Random projection + head (seed 0) standardised on the training descriptors: the no-training baseline."""
     inputs = LiteInputs(cache_dir=data / "cache")
-    clive = shared_dir() / "data" / "clive" / "images"
+    clive = clive_dir() / "images"
     train, _ = clive_split(data)
     paths = [clive / r["image"] for r in train]
     for line in (data / "train" / "series.jsonl").read_text().splitlines():
         paths += [data / "train" / p for p in json.loads(line)["images"]]
     torch.manual_seed(SEED)
-    model = create_lite()
+    model = create_model("fgaesq-lite")
     model.set_normalisation(inputs.describe_many([(p, None) for p in paths]))
     return model.eval()
 
@@ -119,7 +122,7 @@ def main() -> None:
         if variant == "untrained":
             model = untrained(args.data)
         else:
-            model = FGAesQLite.from_pretrained(run_variant(variant, args.data, args.epochs))
+            model = load_model(run_variant(variant, args.data, args.epochs))
         model.config.extra = {
             "variant": variant,
             "trained_with": "fgaesq train (Lightning) with benchmarks/known_order/lite_run.yaml"
@@ -128,9 +131,9 @@ def main() -> None:
             "data": counts,
             "seconds": round(time.time() - t0, 1),
         }
-        model.save_pretrained(out)
-        if variant == "full" and not args.no_ship:
-            model.save_pretrained(WEIGHTS_DIR / "fgaesq-lite.safetensors")
+        save_checkpoint(model, out)
+        if variant == "full" and not args.no_ship:  # only the head: the backbone comes from its pip package
+            save_checkpoint(model, WEIGHTS_DIR / "fgaesq-lite.safetensors")
         print(f"{variant}: wrote {out} ({time.time() - t0:.0f} s)", flush=True)
 
 

@@ -85,12 +85,13 @@ def test_series_without_distinguishable_pair_left_out_of_records() -> None:
     res = calibrate_votes(votes, CalibrationSettings(category="natural"))
     recs = res.records()
     assert [r.series for r in recs] == ["clear"]
-    assert recs[0].ranking == ["b", "a"] and recs[0].pairs[0].a == "b" and recs[0].category == "natural"
+    r = recs[0]
+    assert [r.names[i] for i in r.ranking] == ["b", "a"] and r.names[r.pairs[0].a] == "b" and r.category == "natural"
     assert next(s for s in res.series if s.series == "flat").dropped == "no distinguishable pair"
 
 
 def test_complete_balanced_design_orders_like_net_preference() -> None:
-    # method.md §6.5: with every pair judged equally often, the BT order equals the net-preference order g
+    # with every pair judged equally often, the BT order equals the net-preference order g
     rng = np.random.default_rng(11)
     orders = make_orders(40, [4, 5, 6], rng)
     anns = [SimAnnotator(f"b{i}", "bt", spacing=0.7) for i in range(5)]

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from fgaesq.calibrate.simulate import SimAnnotator, make_orders, simulate_votes
 from fgaesq.cli import app
-from fgaesq.data.series_jsonl import read_series_jsonl
+from fgaesq.data.series_jsonl import read_series_jsonl, series_to_dict
 
 runner = CliRunner()
 JUDGE = Path(__file__).with_name("mllm_judge.py")
@@ -45,13 +45,14 @@ def test_calibrate_writes_loadable_series_and_report(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "careless annotators: careless" in r.output
     assert digest(votes) == before  # input untouched
-    recs = read_series_jsonl(out)
-    assert len(recs) == 20 and all(rec.category == "natural" for rec in recs)
-    exact = sum(rec.ranking == orders[rec.series] for rec in recs)
+    recs = [series_to_dict(rec) for rec in read_series_jsonl(out)]
+    assert len(recs) == 20 and all(rec["category"] == "natural" for rec in recs)
+    exact = sum(rec["ranking"] == orders[rec["series"]] for rec in recs)
     assert exact >= 16
     for rec in recs:
-        assert sorted(rec.images) == sorted(orders[rec.series])
-        assert all(p.p >= 0.6 and rec.ranking.index(p.a) < rec.ranking.index(p.b) for p in rec.pairs)
+        rk = rec["ranking"]
+        assert sorted(rec["images"]) == sorted(orders[rec["series"]])
+        assert all(p["p"] >= 0.6 and rk.index(p["a"]) < rk.index(p["b"]) for p in rec["pairs"])
     report = json.loads(rep.read_text())
     assert report["summary"]["careless_annotators"] == ["careless"]
     assert report["settings"]["threshold"] == 0.1
@@ -71,7 +72,7 @@ def test_calibrate_jsonl_votes_and_default_outputs(tmp_path: Path) -> None:
     r = runner.invoke(app, ["calibrate", str(votes)])
     assert r.exit_code == 0, r.output
     (rec,) = read_series_jsonl(tmp_path / "v.series.jsonl")
-    assert rec.ranking == ["y.jpg", "x.jpg"] and rec.pairs[0].p == round(4.0 / 6.0, 4)  # 3.5 wins + 0.5 of 6
+    assert [rec.names[i] for i in rec.ranking] == ["y.jpg", "x.jpg"] and rec.pairs[0].p == round(4.0 / 6.0, 4)  # 3.5 wins + 0.5 of 6
     assert (tmp_path / "v.series.report.md").is_file()
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fgaesq.calibrate.votes import Vote, VotesError, read_votes
+from fgaesq.calibrate.votes import Vote, read_votes
+from fgaesq.data.errors import DataFormatError
 
 HEADER = "series,image_a,image_b,choice,annotator,time\n"
 
@@ -58,7 +59,7 @@ def test_tie_counts_half_to_each_side() -> None:
 def test_csv_errors(tmp_path: Path, body: str, line: int, reason: str) -> None:
     p = tmp_path / "votes.csv"
     p.write_text(HEADER + "s,a,b,a,u,1\n" + body, encoding="utf-8")
-    with pytest.raises(VotesError) as exc:
+    with pytest.raises(DataFormatError) as exc:
         read_votes(p)
     assert f"{p}:{line}:" in str(exc.value) and reason in str(exc.value)
 
@@ -66,7 +67,7 @@ def test_csv_errors(tmp_path: Path, body: str, line: int, reason: str) -> None:
 def test_missing_header_column(tmp_path: Path) -> None:
     p = tmp_path / "votes.csv"
     p.write_text("series,image_a,image_b,choice\ns,a,b,a\n", encoding="utf-8")
-    with pytest.raises(VotesError, match=r"votes.csv:1: header lacks column\(s\) annotator"):
+    with pytest.raises(DataFormatError, match=r"votes.csv:1: header lacks column\(s\) annotator"):
         read_votes(p)
 
 
@@ -74,8 +75,8 @@ def test_jsonl_errors(tmp_path: Path) -> None:
     p = tmp_path / "votes.jsonl"
     good = json.dumps({"series": "s", "image_a": "a", "image_b": "b", "choice": "a", "annotator": "u"})
     p.write_text(good + "\n\n" + "{oops\n", encoding="utf-8")
-    with pytest.raises(VotesError, match=r"votes.jsonl:3: not valid JSON"):
+    with pytest.raises(DataFormatError, match=r"votes.jsonl:3: not valid JSON"):
         read_votes(p)
     p.write_text(good + "\n" + json.dumps({"series": "s", "image_a": "a", "image_b": "b", "choice": "c", "annotator": "u"}))
-    with pytest.raises(VotesError, match=r"votes.jsonl:2: choice must be"):
+    with pytest.raises(DataFormatError, match=r"votes.jsonl:2: choice must be"):
         read_votes(p)

@@ -13,9 +13,9 @@ import pytest
 import skimage.data
 from PIL import Image
 
+from fgaesq.data.fine import read_jsonl_series
 from fgaesq.evaluate.degrade import LEVELS, degrade, series_params
 from fgaesq.evaluate.known_order import SPLITS, make_series, prepare_photo, split_of
-from fgaesq.evaluate.series import read_series_jsonl
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +45,8 @@ def test_make_series_is_deterministic_and_well_formed(tmp_path, coffee):
         assert (q["p"] == 1.0) == (rank[q["a"]] < rank[q["b"]])
     # the record round-trips through the evaluation reader
     (tmp_path / "a" / "s.jsonl").write_text(json.dumps(a) + "\n")
-    (s,) = read_series_jsonl(tmp_path / "a" / "s.jsonl")
-    assert all(p.is_file() for p in s.paths) and s.category == "noise"
+    (s,) = read_jsonl_series(tmp_path / "a" / "s.jsonl")
+    assert all(p.is_file() for p in s.images) and s.category == "noise"
 
 
 def _lap_var(img: np.ndarray) -> float:

@@ -1,4 +1,4 @@
-"""The paper's metrics (method.md §6.5) against values computed by hand, including ties and 2-image series."""
+"""The paper's metrics against values computed by hand, including ties and 2-image series."""
 
 from __future__ import annotations
 

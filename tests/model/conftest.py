@@ -8,7 +8,8 @@ import pytest
 import torch
 from model_helpers import text_tower_stub
 
-from fgaesq.model import FGAesQ, create_model, load_model, sinhash_authors_state_dict
+from fgaesq.model import FGAesQ, create_model, load_model
+from sinhash import sinhash_authors_state_dict
 
 
 @pytest.fixture

@@ -147,7 +147,8 @@ def test_export_to_authors_layout_round_trips(tmp_path, tiny):
 
 
 def test_compat_override_and_unregistered_architecture(tmp_path):
-    from fgaesq.model import get_config, sinhash_authors_state_dict
+    from fgaesq.model import get_config
+    from sinhash import sinhash_authors_state_dict
 
     path = _save(tmp_path, tiny_authors_state_dict())
     assert load_model(path, compat=False).compat is False

@@ -1,5 +1,5 @@
 """Forward parity with the authors' code: sinhash ViT-B/16 weights loaded as an authors'-layout checkpoint,
-fed the stored tokenizer outputs (golden README §3.4, §4.3-4.4, §5)."""
+fed the recorded tokenizer outputs (tests/golden/README.md)."""
 
 from __future__ import annotations
 

@@ -64,8 +64,8 @@ def pair_scores(golden_dir, vitb, tokenizer):
     scores = {}
     for pid in PAIRS:
         s, i, j = pid.split("_")
-        a = Image.open(golden_dir / "images" / f"series{s}_{i}.png")
-        b = Image.open(golden_dir / "images" / f"series{s}_{j}.png")
+        a = Image.open(golden_dir / "images" / f"series{s}_{i}.webp")
+        b = Image.open(golden_dir / "images" / f"series{s}_{j}.webp")
         feats, logits, sc = _outputs(vitb, list(tokenizer.pair(a, b, pair_id=pid)))
         with np.load(golden_dir / "pairs" / f"pair_{pid}.npz") as rec:
             for k in (0, 1):

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from fgaesq.model.sinhash import sinhash_arrays, sinhash_authors_state_dict, sinhash_rule, sinhash_shapes
+from sinhash import sinhash_arrays, sinhash_authors_state_dict, sinhash_rule, sinhash_shapes
 
 
 def _ulps(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -9,14 +9,14 @@ mode and the aggregation together. It takes about 40 s of CPU time and runs in t
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 import torch
+from PIL import Image
 from typer.testing import CliRunner
 
 from fgaesq.cli import app
-from fgaesq.model import sinhash_authors_state_dict
+from sinhash import sinhash_authors_state_dict
 
 
 @pytest.mark.parity
@@ -27,7 +27,8 @@ def test_rank_reproduces_the_golden_series(golden_dir, tmp_path):
     for name, rec in series.items():
         (root / name).mkdir(parents=True)
         for idx, file_name in rec["images"].items():
-            shutil.copyfile(golden_dir / "images" / f"series{name}_{idx}.png", root / name / file_name)
+            # stored as lossless WebP; written back as the PNGs of the recorded layout (same pixels)
+            Image.open(golden_dir / "images" / f"series{name}_{idx}.webp").save(root / name / file_name)
     weights = tmp_path / "best.pt"
     torch.save(sinhash_authors_state_dict("fgaesq-vit-b-16"), weights)
     out = tmp_path / "ranking.json"

@@ -12,9 +12,9 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
+from fgaesq.data.fine import read_jsonl_series
 from fgaesq.evaluate.known_order import make_series, prepare_photo
 from fgaesq.evaluate.metrics import spearman
-from fgaesq.evaluate.series import read_series_jsonl
 from fgaesq.model import load_checkpoint, load_model, save_checkpoint
 from fgaesq.model.lite import FGAesQLite, LiteConfig, pair_boxes, single_boxes, single_views
 from fgaesq.model.loading import WEIGHTS_DIR
@@ -100,8 +100,8 @@ def test_orders_known_order_series_from_real_photos(scorer, tmp_path):
         photo = prepare_photo(getattr(skimage.data, name)())
         rec = make_series(f"unit/{name}", photo, family, 7, tmp_path)
         (tmp_path / "s.jsonl").write_text(json.dumps(rec) + "\n")
-        (s,) = read_series_jsonl(tmp_path / "s.jsonl")
-        scores = dict(zip(s.names, scorer.score(list(s.paths)), strict=True))
+        (s,) = read_jsonl_series(tmp_path / "s.jsonl")
+        scores = dict(zip(s.names, scorer.score(list(s.images)), strict=True))
         truth = [-rec["ranking"].index(n) for n in s.names]
         rhos.append(spearman([scores[n] for n in s.names], truth))
         top1.append(max(scores, key=scores.get) == rec["ranking"][0])

@@ -49,6 +49,12 @@ def test_bad_specs_give_one_clear_line(tmp_path):
     assert "\n" not in str(info.value) and "junk.safetensors" in str(info.value)
     with pytest.raises(ScorerError, match="fgaesq-tiny: no released weights"):
         load_scorer("fgaesq-tiny", device="cpu")
+    photo = tmp_path / "p.png"
+    Image.fromarray(data.coffee()).save(photo)
+    for cmd in (["score", str(photo)], ["rank", str(tmp_path)], ["eval", "--data", str(photo)]):
+        res = CliRunner().invoke(app, [*cmd, "--weights", "fgaesq-tiny"])
+        assert res.exit_code == 2, cmd
+        assert res.output.count("fgaesq-tiny") == 2 and "--weights fgaesq-tiny: no released weights" in res.output
     with pytest.raises(ScorerError, match="--device must be one of"):
         load_scorer("fgaesq-lite", device="tpu")
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from fgaesq.scoring.device import autocast_dtype, pick_device
-from fgaesq.scoring import Scorer
-from fgaesq.scoring.vit import FGAesQScorer
 from PIL import Image
 from skimage import data
 
+from fgaesq.scoring import Scorer
+from fgaesq.scoring.device import autocast_dtype, pick_device
+from fgaesq.scoring.vit import FGAesQScorer
 from fgaesq.tokenize import DiffTokenizer, collate_tokens
 
 

@@ -224,7 +224,7 @@ def test_bad_inputs(tok):
 
 def test_fixed_mode_pair_keeps_all_fine_tokens(golden_dir):
     """On a 1024x768 pair (811 -> 512 slots) compat=False keeps all 56 fine tokens; decisions stay the same."""
-    imgs = [Image.open(golden_dir / "images" / f"series1_{i}.png") for i in (1, 2)]
+    imgs = [Image.open(golden_dir / "images" / f"series1_{i}.webp").convert("RGB") for i in (1, 2)]
     src = _pos_source()
     a1, a2 = DiffTokenizer(src).pair(*imgs, pair_id="1_1_2")
     b1, b2 = DiffTokenizer(src, compat=False).pair(*imgs, pair_id="1_1_2")

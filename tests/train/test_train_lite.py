@@ -10,20 +10,21 @@ from fgaesq.train.run import train
 
 
 def test_lite_model_trains_through_the_loop(tmp_path, clive_dir):
+    from fgaesq.model import load_model
     from fgaesq.model.lite import FGAesQLite
 
     cfg = load_config(None, dict(
         coarse_train=str(make_coarse(tmp_path / "coarse", clive_dir, 4)),
         fine_train=[str(make_series(tmp_path / "fine", n_series=2, darken=0.3))],
         fine_val=[str(make_series(tmp_path / "fine", n_series=2, darken=0.3))],
-        model="fgaesq-lite", factory="fgaesq.model.lite:create_lite", init="random", num_workers=0,
+        model="fgaesq-lite", init="random", num_workers=0,
         stage1_epochs=0, coarse_batch=2, fine_batch_images=4, epochs=1, lr=1e-3, out_dir=str(tmp_path / "run"),
         progress=False, accelerator="cpu", devices="1", log_every=1,
     ))
     res = train(cfg, enable_model_summary=False)
     m = res["metrics"]
     assert {"train/listmle_epoch", "train/emd_epoch", "val/acc"} <= set(m)
-    exported = FGAesQLite.from_pretrained(res["exported"])
+    exported = load_model(res["exported"])
     assert isinstance(exported, FGAesQLite)
     trained = res["module"].model.state_dict()
     for k, v in exported.state_dict().items():

@@ -1,4 +1,4 @@
-"""Losses against hand-computed values (method.md §5, §9.3)."""
+"""Losses against hand-computed values."""
 
 from __future__ import annotations
 

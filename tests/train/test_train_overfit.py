@@ -39,9 +39,9 @@ def test_overfits_eight_series_and_exports(tmp_path):
     builder = input_builder_for(model)
     rng = np.random.default_rng(0)
     for rec in read_fine(data):
-        from fgaesq.data.images import load_train_image
+        from fgaesq.io import load_image
 
-        a, b = (load_train_image(p) for p in rec.images)
+        a, b = (load_image(p) for p in rec.images)
         with torch.no_grad():
             s = model(builder.collate(list(builder.build_pair(a, b, rng)))).score
-        assert s[0] > s[1], rec.series_id
+        assert s[0] > s[1], rec.series

@@ -1,4 +1,4 @@
-"""Per-series Bradley–Terry calibration of pairwise votes (method.md §3.3, §9.1.5).
+"""Per-series Bradley–Terry calibration of pairwise votes; the one BT fit of fgaesq (calibrate and annotate).
 
 Votes of one pair are pooled into win counts; a tie counts half a win to each side. Strengths θ are
 fitted with choix's I-LSR on the dense win matrix with regularisation `alpha` (choix adds `alpha` to
@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import choix
-import networkx as nx
 import numpy as np
 
 from fgaesq.calibrate.defaults import ALPHA as DEFAULT_ALPHA
@@ -69,6 +67,8 @@ def fit_strengths(n_items: int, wins: np.ndarray, alpha: float = DEFAULT_ALPHA) 
     """BT log-strengths from a win matrix (wins[i, j] = wins of i over j, fractional allowed), mean 0."""
     if n_items == 1:
         return np.zeros(1)
+    import choix  # imported on use: it pulls in scipy.stats
+
     try:
         theta = choix.ilsr_pairwise_dense(wins, alpha=alpha, max_iter=1000, tol=1e-10)
     except RuntimeError:  # no convergence: a stronger prior always converges
@@ -78,6 +78,8 @@ def fit_strengths(n_items: int, wins: np.ndarray, alpha: float = DEFAULT_ALPHA) 
 
 def find_cycles(images: Sequence[str], pairs: Sequence[PairResult]) -> list[list[str]]:
     """One intransitive cycle per strongly connected part of the majority-vote graph (x≻y≻…≻x)."""
+    import networkx as nx
+
     g = nx.DiGraph()
     g.add_nodes_from(images)
     for pr in pairs:
@@ -139,6 +141,8 @@ def calibrate_series(
             reason = "few votes"
         pairs.append(PairResult(x, y, int(cnt), wx, wy, int(ties), p, kept=not reason, reason=reason))
     pairs.sort(key=lambda pr: (rank_pos[pr.a], rank_pos[pr.b]))
+    import networkx as nx
+
     graph = nx.Graph()
     graph.add_nodes_from(images)
     graph.add_edges_from((pr.a, pr.b) for pr in pairs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fgaesq.calibrate.annotators import (
     DEFAULT_CARELESS_BELOW,
@@ -14,7 +15,7 @@ from fgaesq.calibrate.annotators import (
 )
 from fgaesq.calibrate.bt import DEFAULT_ALPHA, DEFAULT_THRESHOLD, SeriesResult, calibrate_series
 from fgaesq.calibrate.votes import Vote
-from fgaesq.data.series_jsonl import PairRecord, SeriesRecord
+from fgaesq.data.records import PairLabel, SeriesRecord
 
 
 @dataclass
@@ -49,14 +50,17 @@ class CalibrationResult:
         for s in self.series:
             if s.dropped:
                 continue
-            pairs = [PairRecord(a=p.a, b=p.b, p=round(p.p, 4)) for p in s.kept_pairs]
+            index = {name: i for i, name in enumerate(s.images)}
+            pairs = [PairLabel(index[p.a], index[p.b], round(p.p, 4)) for p in s.kept_pairs]
+            root = Path(self.settings.root) if self.settings.root else Path()
             out.append(
                 SeriesRecord(
                     series=s.series,
-                    images=list(s.images),
-                    ranking=list(s.ranking),
+                    images=[root / name for name in s.images],
                     pairs=pairs,
-                    category=self.settings.category,
+                    ranking=[index[name] for name in s.ranking],
+                    category=self.settings.category or "",
+                    names=list(s.images),
                     root=self.settings.root,
                 )
             )

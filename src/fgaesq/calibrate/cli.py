@@ -56,10 +56,11 @@ def calibrate_cmd(
     category: str = typer.Option(None, help="'category' written on every series (natural, aigc, cropping ...)."),
     root: str = typer.Option(None, help="'root' written on every series: base folder of the image paths."),
 ) -> None:
-    """Calibrate pairwise votes into ranked series with BT probabilities (method.md §3.3)."""
+    """Calibrate pairwise votes into ranked series with BT probabilities."""
     from fgaesq.calibrate.calibration import CalibrationSettings, calibrate_votes
     from fgaesq.calibrate.report import summary, write_report
-    from fgaesq.calibrate.votes import VotesError, read_votes
+    from fgaesq.calibrate.votes import read_votes
+    from fgaesq.data.errors import DataFormatError
     from fgaesq.data.series_jsonl import write_series_jsonl
 
     if not 0.0 <= threshold < 0.5:
@@ -73,7 +74,7 @@ def calibrate_cmd(
     try:
         for v in votes:
             all_votes += read_votes(v)
-    except VotesError as exc:
+    except DataFormatError as exc:
         msg = str(exc)
         hint = "fix or remove that row" if re.search(r":\d+: ", msg) else "check the path and format"
         _fail(f"{msg} ({hint}; inputs are never modified)")

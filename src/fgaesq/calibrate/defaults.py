@@ -1,13 +1,13 @@
 """Default settings of `fgaesq calibrate` and `fgaesq refine` (light module: no heavy imports).
 
-The paper gives no thresholds (method.md §9.1.5, §9.1.8); each value here is a documented project choice.
+The paper gives no thresholds; each value here is a documented project choice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# calibration (method.md §9.1.5: |P − 0.5| < 0.1 is indistinguishable)
+# calibration: |P − 0.5| < 0.1 is indistinguishable
 THRESHOLD = 0.1
 ALPHA = 0.25  # choix I-LSR regularisation: one virtual tie per pair on a two-image series
 CARELESS_BELOW = 0.6

@@ -12,6 +12,7 @@ from pathlib import Path
 from fgaesq.calibrate import refine_checks as rc
 from fgaesq.calibrate.clip_align import ClipAligner, load_clip_aligner
 from fgaesq.calibrate.mllm import run_mllm
+from fgaesq.io import ImageError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".heif"}
 DROP_FLAGS = ("defect", "dissimilar", "indiscernible", "crop_overlap", "text_misalignment", "too_few_images")
@@ -91,7 +92,8 @@ def read_prompts(path: Path) -> dict[str, str]:
 
 def load_series(root: Path, *, prompts: Path | None = None, crops: Path | None = None) -> list[SeriesInput]:
     """Series from a folder of series sub-folders or from a series JSONL file."""
-    from fgaesq.data.series_jsonl import SeriesFormatError, read_series_jsonl
+    from fgaesq.data.errors import DataFormatError
+    from fgaesq.data.series_jsonl import read_series_jsonl
 
     if not root.exists():
         raise RefineError(f"{root}: no such file or folder")
@@ -99,9 +101,9 @@ def load_series(root: Path, *, prompts: Path | None = None, crops: Path | None =
     if root.is_file():
         try:
             recs = read_series_jsonl(root)
-        except SeriesFormatError as exc:
+        except DataFormatError as exc:
             raise RefineError(str(exc)) from None
-        series = [SeriesInput(r.series, r.image_paths()) for r in recs]
+        series = [SeriesInput(r.series, list(r.images)) for r in recs]
     else:
         for sub in sorted(p for p in root.iterdir() if p.is_dir()):
             imgs = sorted(p for p in sub.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
@@ -131,8 +133,8 @@ def check_series(s: SeriesInput, th: rc.Thresholds, aligner: ClipAligner | None 
         info: dict = {"image": p.name}
         try:
             arr = rc.load_rgb(str(p))
-        except (OSError, ValueError) as exc:
-            info["defect"] = f"unreadable ({exc})"
+        except ImageError as exc:
+            info["defect"] = f"unreadable ({exc.reason})"
             res.flag("defect", f"{p.name}: {info['defect']}")
             res.image_checks.append(info)
             continue

@@ -1,6 +1,6 @@
-"""Image checks of Series Refinement (method.md §3.2): similarity, duplicates, defects, crop overlap.
+"""Image checks of Series Refinement: similarity, duplicates, defects, crop overlap.
 
-All thresholds live in `Thresholds`; the paper gives none (method.md §9.1.8), so the defaults are
+All thresholds live in `Thresholds`; the paper gives none, so the defaults are
 project choices, measured on skimage.data photos (docs/dataset-tooling.md).
 """
 
@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image
 from skimage.metrics import structural_similarity
 
 from fgaesq.calibrate.defaults import DEFAULTS, Thresholds
+from fgaesq.io import load_image
 
 SIM_SIDE = 256  # long side for SSIM / mean-abs-difference
 ORB_SIDE = 512  # long side for ORB matching
@@ -35,16 +35,8 @@ def to_gray(rgb: np.ndarray) -> np.ndarray:
 
 
 def load_rgb(path: str) -> np.ndarray:
-    """Decode an image file to an RGB uint8 array, EXIF orientation applied (raises OSError if broken)."""
-    from PIL import ImageOps
-
-    if path.lower().endswith((".heic", ".heif")):
-        from pillow_heif import register_heif_opener
-
-        register_heif_opener()
-    with Image.open(path) as im:
-        im = ImageOps.exif_transpose(im)
-        return np.asarray(im.convert("RGB"))
+    """An image file as an RGB uint8 array at full size, decoded by `fgaesq.io.load_image` (raises ImageError)."""
+    return np.asarray(load_image(path, max_size=None))
 
 
 def defect_reason(rgb: np.ndarray, th: Thresholds = DEFAULTS) -> str:

@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from fgaesq.data.errors import DataFormatError
 from fgaesq.data.jsonl import iter_jsonl
 
+#: The votes format, written by `fgaesq annotate export` and read by `fgaesq calibrate` (one definition).
 REQUIRED = ("series", "image_a", "image_b", "choice", "annotator")
+COLUMNS = (*REQUIRED, "time")
 CHOICES = ("a", "b", "tie")
-
-
-class VotesError(ValueError):
-    """Malformed votes input; the message names the file, the line and the reason."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +46,7 @@ def _parse_time(raw: object, where: str) -> float | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if isinstance(raw, bool):
-        raise VotesError(f"{where}: 'time' must be seconds or an ISO-8601 timestamp, got {raw!r}")
+        raise DataFormatError.raw(f"{where}: 'time' must be seconds or an ISO-8601 timestamp, got {raw!r}")
     if isinstance(raw, int | float):
         val = float(raw)
     else:
@@ -58,12 +57,12 @@ def _parse_time(raw: object, where: str) -> float | None:
             try:
                 datetime.fromisoformat(text.replace("Z", "+00:00"))
             except ValueError:
-                raise VotesError(
+                raise DataFormatError.raw(
                     f"{where}: 'time' must be seconds or an ISO-8601 timestamp, got {text!r}"
                 ) from None
             return None
     if not math.isfinite(val) or val < 0:
-        raise VotesError(f"{where}: 'time' in seconds must be a finite number ≥ 0, got {raw!r}")
+        raise DataFormatError.raw(f"{where}: 'time' in seconds must be a finite number ≥ 0, got {raw!r}")
     return val
 
 
@@ -71,13 +70,13 @@ def make_vote(row: dict, where: str, line: int) -> Vote:
     """Validate one row (a dict of column → value) and build a Vote."""
     missing = [k for k in REQUIRED if row.get(k) is None or str(row.get(k)).strip() == ""]
     if missing:
-        raise VotesError(f"{where}: missing value for {', '.join(missing)}")
+        raise DataFormatError.raw(f"{where}: missing value for {', '.join(missing)}")
     vals = {k: str(row[k]).strip() for k in REQUIRED}
     choice = vals["choice"].lower()
     if choice not in CHOICES:
-        raise VotesError(f"{where}: choice must be one of a|b|tie, got {vals['choice']!r}")
+        raise DataFormatError.raw(f"{where}: choice must be one of a|b|tie, got {vals['choice']!r}")
     if vals["image_a"] == vals["image_b"]:
-        raise VotesError(f"{where}: image_a and image_b are the same image ({vals['image_a']!r})")
+        raise DataFormatError.raw(f"{where}: image_a and image_b are the same image ({vals['image_a']!r})")
     return Vote(
         series=vals["series"],
         image_a=vals["image_a"],
@@ -114,24 +113,24 @@ def _read_csv(path: Path) -> list[Vote]:
                 header = [c.strip().lower() for c in row]
                 absent = [k for k in REQUIRED if k not in header]
                 if absent:
-                    raise VotesError(
+                    raise DataFormatError.raw(
                         f"{path}:{line}: header lacks column(s) {', '.join(absent)}; "
                         f"expected {','.join(REQUIRED)}[,time]"
                     )
                 continue
             if len(row) != len(header):
-                raise VotesError(f"{path}:{line}: expected {len(header)} fields, found {len(row)}")
+                raise DataFormatError.raw(f"{path}:{line}: expected {len(header)} fields, found {len(row)}")
             votes.append(make_vote(dict(zip(header, row, strict=True)), f"{path}:{line}", line))
     if header is None:
-        raise VotesError(f"{path}: empty file; expected a header {','.join(REQUIRED)}[,time]")
+        raise DataFormatError.raw(f"{path}: empty file; expected a header {','.join(REQUIRED)}[,time]")
     return votes
 
 
 def _read_jsonl(path: Path) -> list[Vote]:
     votes: list[Vote] = []
-    for where, line, obj in iter_jsonl(path, VotesError):
+    for where, line, obj in iter_jsonl(path):
         if not isinstance(obj, dict):
-            raise VotesError(f"{where}: expected a JSON object per line")
+            raise DataFormatError.raw(f"{where}: expected a JSON object per line")
         votes.append(make_vote(obj, where, line))
     return votes
 
@@ -140,8 +139,8 @@ def read_votes(path: str | Path) -> list[Vote]:
     """Read all votes of one CSV/TSV or JSONL file (format from the suffix, else sniffed)."""
     path = Path(path)
     if not path.is_file():
-        raise VotesError(f"{path}: no such file")
+        raise DataFormatError.raw(f"{path}: no such file")
     try:
         return _read_jsonl(path) if _is_jsonl(path) else _read_csv(path)
     except UnicodeDecodeError as exc:
-        raise VotesError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise DataFormatError.raw(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None

@@ -2,7 +2,7 @@
 
 - Coarse item: one image, tokenized in single mode (reference None), with its 10-bin target.
 - Fine item: a whole series (or one random part of a long series); each image is tokenized in pair mode against
-  a reference drawn uniformly from the other images of the same series (method.md §9.2 item 11). Two images that
+  a reference drawn uniformly from the other images of the same series. Two images that
   drew each other share one pair tokenization. Optional augmentation (off by default): horizontal flip and
   90/180/270° rotation (p = 0.5 each, as the authors' hooks), the same for both images of a pair.
 - Randomness: a generator seeded from (seed, kind, index, epoch/pass), never the global RNGs.
@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from fgaesq.data.images import load_train_image
 from fgaesq.data.records import CoarseRecord, SeriesRecord
 from fgaesq.data.schedule import Key
+from fgaesq.io import load_image
 
 
 @dataclass
@@ -97,7 +97,7 @@ class TrainItems(torch.utils.data.Dataset):
         rotate: bool = False,
         max_series_images: int = 64,
         max_size: int | None = 2048,
-        loader: Callable[[Any, int | None], Image.Image] = load_train_image,
+        loader: Callable[[Any, int | None], Image.Image] = load_image,
     ) -> None:
         self.coarse = list(coarse)
         self.fine = list(fine)
@@ -165,7 +165,7 @@ class TrainItems(torch.utils.data.Dataset):
             for p in rec.informative_pairs()
             if p.a in local and p.b in local
         ]
-        return FineItem(samples, order, pairs, rec.series_id, [str(rec.images[m]) for m in members])
+        return FineItem(samples, order, pairs, rec.series, [str(rec.images[m]) for m in members])
 
 
 class TrainCollate:

@@ -1,6 +1,6 @@
 """The FGAesthetics release label files (`natural_train.txt`, …) → `SeriesRecord`s.
 
-THE column mapping and probability direction live here and only here (method.md §3.7, §9.1 item 1). They are
+THE column mapping and probability direction live here and only here. They are
 undocumented by the authors: rows have six numeric fields; we read them as
 
     series_id  image_a  image_b  P  (unused)  (unused)
@@ -10,8 +10,8 @@ with P = P(image_a ≻ image_b). If the released checkpoint's pair accuracy on t
 `data.fga_prob_first_better: false`) — or correct `FGAESTHETICS_COLUMNS` below once the dataset card says more.
 
 Images are found as `<images_root>/<series>/<series>-<idx>.<ext>` (the authors' series layout,
-reference-behaviour.md §6), any of .jpg .jpeg .png .webp in either case. Rows with P = 0.5 are kept (they are excluded
-from losses and metrics later); duplicated pairs are merged, averaging P (§9.1 items 2–3).
+), any of .jpg .jpeg .png .webp in either case. Rows with P = 0.5 are kept (they are excluded
+from losses and metrics later); duplicated pairs are merged, averaging P.
 """
 
 from __future__ import annotations

@@ -11,41 +11,32 @@ from pathlib import Path
 
 from fgaesq.data.errors import DataFormatError
 from fgaesq.data.fgaesthetics import read_fgaesthetics
-from fgaesq.data.records import PairLabel, SeriesRecord
+from fgaesq.data.records import SeriesRecord
 from fgaesq.data.series_folder import read_series_folders
-from fgaesq.data.series_jsonl import SeriesFormatError, read_series_jsonl
-from fgaesq.data.series_jsonl import SeriesRecord as SeriesJsonl
-
-
-def _convert(rec: SeriesJsonl, path: Path, check_files: bool) -> SeriesRecord:
-    index = {n: i for i, n in enumerate(rec.images)}
-    images = rec.image_paths()
-    where = f"{path} (series '{rec.series}')"
-    if len(images) < 2:
-        raise DataFormatError.raw(f"{where}: a series needs at least 2 images")
-    if check_files:
-        for p in images:
-            if not p.is_file():
-                raise DataFormatError.raw(f"{where}: image not found: {p}")
-    ranking = [index[n] for n in rec.ranking] or None
-    pairs = [PairLabel(index[pr.a], index[pr.b], pr.p, pr.text or None) for pr in rec.pairs]
-    if ranking is None and not pairs:
-        raise DataFormatError.raw(f"{where}: a series needs a 'ranking' or 'pairs'")
-    if not pairs and ranking is not None:
-        pairs = [PairLabel(ranking[i], ranking[j], 1.0) for i in range(len(ranking)) for j in range(i + 1, len(ranking))]
-    return SeriesRecord(rec.series, images, pairs, ranking, rec.category or "")
+from fgaesq.data.series_jsonl import read_series_jsonl
 
 
 def read_jsonl_series(path: str | Path, *, check_files: bool = True) -> list[SeriesRecord]:
-    """Read our series JSONL (one series per line, docs/contracts.md) through `fgaesq.data.series_jsonl`."""
+    """Our series JSONL (docs/contracts.md) for training and evaluation: ≥ 2 images, pairs or a ranking.
+
+    A series without pairs gets every pair of its ranking (`SeriesRecord.labelled_pairs`).
+    """
     path = Path(path)
-    try:
-        recs = read_series_jsonl(path)
-    except SeriesFormatError as e:
-        raise DataFormatError.raw(str(e)) from None
+    recs = read_series_jsonl(path)
     if not recs:
-        raise DataFormatError(path, None, "no series")
-    return [_convert(r, path, check_files) for r in recs]
+        raise DataFormatError(path, None, "no series found; expected one JSON object per line")
+    for rec in recs:
+        where = f"series '{rec.series}'"
+        if len(rec.images) < 2:
+            raise DataFormatError(path, None, f"{where}: a series needs at least 2 images")
+        if not rec.pairs and not rec.ranking:
+            raise DataFormatError(path, None, f"{where}: a series needs a 'ranking' or 'pairs'")
+        if check_files:
+            for p in rec.images:
+                if not p.is_file():
+                    raise DataFormatError(path, None, f"{where}: image not found: {p}")
+        rec.pairs = rec.labelled_pairs()
+    return recs
 
 
 def read_fine(

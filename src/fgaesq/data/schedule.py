@@ -7,7 +7,7 @@ same global plan, and a resumed run continues exactly where it stopped (`skip`).
   a series longer than `max_series_images` is cut into ⌈n / max⌉ random disjoint parts, each its own batch.
 - Coarse batches: `coarse_batch` images from an endless stream of shuffled passes over the coarse set.
 - Stage 1 (epoch < stage1_epochs): one pass over the coarse set. Stage 2: one pass over the fine set, with
-  `coarse_per_fine` coarse batches after every `fine_per_coarse` fine batches (default 1:1, method.md §9.3 item 20).
+  `coarse_per_fine` coarse batches after every `fine_per_coarse` fine batches (default 1:1).
 - With several processes, each step holds `world_size` batches of the same kind, one per rank.
 
 Keys yielded: ("c", record_index, epoch, 0, 1) and ("f", series_index, epoch, part, n_parts).

@@ -14,113 +14,63 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from fgaesq.data.errors import DataFormatError
 from fgaesq.data.jsonl import iter_jsonl
+from fgaesq.data.records import PairLabel, SeriesRecord
 
 
-class SeriesFormatError(ValueError):
-    """A series JSONL line that does not follow the contract (message names file and line)."""
-
-
-@dataclass(frozen=True)
-class PairRecord:
-    """One judged pair of a series: p = P(a ≻ b)."""
-
-    a: str
-    b: str
-    p: float
-    text: str | None = None
-
-
-@dataclass
-class SeriesRecord:
-    """One fine-grained series: its images, their calibrated order and the retained pairs."""
-
-    series: str
-    images: list[str]
-    ranking: list[str] = field(default_factory=list)
-    pairs: list[PairRecord] = field(default_factory=list)
-    category: str | None = None
-    root: str | None = None
-    base: Path | None = None  # folder of the JSONL file the record came from (not written)
-
-    def image_path(self, name: str) -> Path:
-        """Absolute-or-relative path of one image, resolved against `root` and the JSONL folder."""
-        base = self.base if self.base is not None else Path(".")
-        if self.root:
-            base = base / self.root
-        return base / name
-
-    def image_paths(self) -> list[Path]:
-        """Paths of all images of the series, in `images` order."""
-        return [self.image_path(n) for n in self.images]
-
-    def to_dict(self) -> dict:
-        """The JSON object of this record, with optional keys left out when unset."""
-        out: dict = {"series": self.series}
-        if self.category is not None:
-            out["category"] = self.category
-        if self.root is not None:
-            out["root"] = self.root
-        out["images"] = list(self.images)
-        out["ranking"] = list(self.ranking)
-        pairs = []
-        for pr in self.pairs:
-            d: dict = {"a": pr.a, "b": pr.b, "p": pr.p}
-            if pr.text is not None:
-                d["text"] = pr.text
-            pairs.append(d)
-        out["pairs"] = pairs
-        return out
-
-
-def _str_list(obj: dict, key: str, where: str) -> list[str]:
+def _str_list(obj: dict, key: str, path: Path, line: int | None) -> list[str]:
     val = obj.get(key, [])
     if not isinstance(val, list) or not all(isinstance(x, str) and x for x in val):
-        raise SeriesFormatError(f"{where}: '{key}' must be a list of non-empty image names")
+        raise DataFormatError(path, line, f"'{key}' must be a list of non-empty image names")
     return val
 
 
-def parse_series(obj: object, where: str = "<record>", base: Path | None = None) -> SeriesRecord:
-    """Validate one decoded JSON object and build a SeriesRecord (errors name `where`)."""
+def parse_series(obj: object, path: str | Path = "<record>", line: int | None = None) -> SeriesRecord:
+    """Validate one decoded JSON object of the file `path` and build its SeriesRecord (errors: `path:line: …`)."""
+    path = Path(path)
     if not isinstance(obj, dict):
-        raise SeriesFormatError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+        raise DataFormatError(path, line, f"expected a JSON object, got {type(obj).__name__}")
     sid = obj.get("series")
     if not isinstance(sid, str) or not sid:
-        raise SeriesFormatError(f"{where}: missing or empty 'series' id")
-    images = _str_list(obj, "images", where)
+        raise DataFormatError(path, line, "missing or empty 'series' id")
+    images = _str_list(obj, "images", path, line)
     if not images:
-        raise SeriesFormatError(f"{where}: series '{sid}' has no 'images'")
+        raise DataFormatError(path, line, f"series '{sid}' has no 'images'")
     if len(set(images)) != len(images):
-        raise SeriesFormatError(f"{where}: series '{sid}' lists an image twice in 'images'")
-    known = set(images)
-    ranking = _str_list(obj, "ranking", where)
-    if set(ranking) - known or len(set(ranking)) != len(ranking):
-        raise SeriesFormatError(f"{where}: series '{sid}': 'ranking' must list distinct names from 'images'")
+        raise DataFormatError(path, line, f"series '{sid}' lists an image twice in 'images'")
+    index = {n: i for i, n in enumerate(images)}
+    ranking = _str_list(obj, "ranking", path, line)
+    if set(ranking) - set(index) or len(set(ranking)) != len(ranking):
+        raise DataFormatError(path, line, f"series '{sid}': 'ranking' must list distinct names from 'images'")
     pairs_raw = obj.get("pairs", [])
     if not isinstance(pairs_raw, list):
-        raise SeriesFormatError(f"{where}: series '{sid}': 'pairs' must be a list")
-    pairs: list[PairRecord] = []
+        raise DataFormatError(path, line, f"series '{sid}': 'pairs' must be a list")
+    pairs: list[PairLabel] = []
     for k, pr in enumerate(pairs_raw):
         if not isinstance(pr, dict):
-            raise SeriesFormatError(f"{where}: series '{sid}': pair {k} is not an object")
+            raise DataFormatError(path, line, f"series '{sid}': pair {k} is not an object")
         a, b, p, text = pr.get("a"), pr.get("b"), pr.get("p"), pr.get("text")
-        if a not in known or b not in known or a == b:
-            raise SeriesFormatError(
-                f"{where}: series '{sid}': pair {k} needs two different images from 'images' (got {a!r}, {b!r})"
+        if a not in index or b not in index or a == b:
+            raise DataFormatError(
+                path, line, f"series '{sid}': pair {k} needs two different images from 'images' (got {a!r}, {b!r})"
             )
         if isinstance(p, bool) or not isinstance(p, int | float) or not (0.0 <= p <= 1.0) or math.isnan(p):
-            raise SeriesFormatError(f"{where}: series '{sid}': pair {k} needs 'p' in [0, 1] (got {p!r})")
+            raise DataFormatError(path, line, f"series '{sid}': pair {k} needs 'p' in [0, 1] (got {p!r})")
         if text is not None and not isinstance(text, str):
-            raise SeriesFormatError(f"{where}: series '{sid}': pair {k} 'text' must be a string")
-        pairs.append(PairRecord(a=a, b=b, p=float(p), text=text))
+            raise DataFormatError(path, line, f"series '{sid}': pair {k} 'text' must be a string")
+        pairs.append(PairLabel(index[a], index[b], float(p), text or None))
     category, root = obj.get("category"), obj.get("root")
     for key, val in (("category", category), ("root", root)):
         if val is not None and not isinstance(val, str):
-            raise SeriesFormatError(f"{where}: series '{sid}': '{key}' must be a string")
-    return SeriesRecord(sid, images, ranking, pairs, category=category, root=root, base=base)
+            raise DataFormatError(path, line, f"series '{sid}': '{key}' must be a string")
+    base = path.parent / root if root else path.parent
+    return SeriesRecord(
+        sid, [base / n for n in images], pairs, [index[n] for n in ranking] or None, category or "",
+        names=list(images), root=root,
+    )
 
 
 def read_series_jsonl(path: str | Path) -> list[SeriesRecord]:
@@ -128,13 +78,32 @@ def read_series_jsonl(path: str | Path) -> list[SeriesRecord]:
     path = Path(path)
     records: list[SeriesRecord] = []
     seen: set[str] = set()
-    for where, _, obj in iter_jsonl(path, SeriesFormatError):
-        rec = parse_series(obj, where, base=path.parent)
+    for _, line, obj in iter_jsonl(path):
+        rec = parse_series(obj, path, line)
         if rec.series in seen:
-            raise SeriesFormatError(f"{where}: series id '{rec.series}' appears twice in the file")
+            raise DataFormatError(path, line, f"series id '{rec.series}' appears twice in the file")
         seen.add(rec.series)
         records.append(rec)
     return records
+
+
+def series_to_dict(rec: SeriesRecord) -> dict:
+    """The JSON object of a record (names as written, optional keys left out when unset)."""
+    out: dict = {"series": rec.series}
+    if rec.category:
+        out["category"] = rec.category
+    if rec.root is not None:
+        out["root"] = rec.root
+    out["images"] = list(rec.names)
+    out["ranking"] = [rec.names[i] for i in rec.ranking or []]
+    pairs = []
+    for pr in rec.pairs:
+        d: dict = {"a": rec.names[pr.a], "b": rec.names[pr.b], "p": pr.p}
+        if pr.text is not None:
+            d["text"] = pr.text
+        pairs.append(d)
+    out["pairs"] = pairs
+    return out
 
 
 def write_series_jsonl(path: str | Path, records: Iterable[SeriesRecord]) -> int:
@@ -143,6 +112,6 @@ def write_series_jsonl(path: str | Path, records: Iterable[SeriesRecord]) -> int
     n = 0
     with path.open("w", encoding="utf-8") as fh:
         for rec in records:
-            fh.write(json.dumps(rec.to_dict(), ensure_ascii=False) + "\n")
+            fh.write(json.dumps(series_to_dict(rec), ensure_ascii=False) + "\n")
             n += 1
     return n

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from fgaesq.data.images import load_train_image
 from fgaesq.data.records import CoarseRecord, SeriesRecord
+from fgaesq.io import load_image
 
 
 @dataclass
@@ -69,11 +69,11 @@ class ValItems(torch.utils.data.Dataset):
     def __getitem__(self, k: int):
         if self.kind == "c":
             rng = np.random.default_rng([self.seed, 6, k])
-            img = load_train_image(self.coarse[k].image, self.max_size)
+            img = load_image(self.coarse[k].image, self.max_size)
             return [self.builder.build(img, None, rng)], [k], [-1]
         s, i, j = self.entries[k]
         rec = self.fine[s]
-        a, b = (load_train_image(rec.images[x], self.max_size) for x in (i, j))
+        a, b = (load_image(rec.images[x], self.max_size) for x in (i, j))
         rng = np.random.default_rng([self.seed, 5, s, i, j])
         pair_fn = getattr(self.builder, "build_pair", None)
         samples = list(pair_fn(a, b, rng)) if callable(pair_fn) else [self.builder.build(a, b, rng), self.builder.build(b, a, rng)]

@@ -33,8 +33,9 @@ def eval_cmd(
     from rich.markup import escape
     from rich.progress import Progress
 
+    from fgaesq.data.errors import DataFormatError
+    from fgaesq.data.fine import read_jsonl_series
     from fgaesq.evaluate.runner import evaluate_coarse, evaluate_fine
-    from fgaesq.evaluate.series import DataError, read_series_jsonl
     from fgaesq.evaluate.table import table2
 
     console = Console()
@@ -47,12 +48,12 @@ def eval_cmd(
             soft_wrap=True,
         )
         raise typer.Exit(2)
-    from fgaesq.scoring import ScorerError, load_scorer
+    from fgaesq.scoring import ScorerError, load_scorer, weights_message
 
     try:
         scorer = load_scorer(weights, device=device)
     except ScorerError as e:
-        console.print(f"[red]error:[/] --weights {escape(str(weights or '(default)'))}: {escape(str(e))}", soft_wrap=True)
+        console.print(f"[red]error:[/] {escape(weights_message(weights, e))}", soft_wrap=True)
         raise typer.Exit(2) from None
     label = name or scorer.name
     if not quiet:
@@ -72,7 +73,7 @@ def eval_cmd(
                     f"{label}: SRCC {result['coarse']['srcc']:.3f}  PLCC {result['coarse']['plcc']:.3f}  (n = {result['coarse']['n']})"
                 )
             else:
-                series = read_series_jsonl(data)
+                series = read_jsonl_series(data)
                 task = bar.add_task("scoring series", total=len(series))
                 metrics, scored = evaluate_fine(scorer, series, mode, progress=lambda k: bar.advance(task, k))
                 result = {
@@ -92,7 +93,7 @@ def eval_cmd(
                 }
                 for t in table2({label: metrics}, title=f"{data.name} ({mode} mode)", width=console.width):
                     console.print(t)
-    except (DataError, OSError) as e:
+    except (DataFormatError, OSError) as e:
         console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
         raise typer.Exit(1) from None
     if out:

@@ -1,4 +1,4 @@
-"""The paper's fine-grained and coarse metrics, defined exactly as method.md §6.5 / §9.4 recommend.
+"""The paper's fine-grained and coarse metrics, as defined in docs/evaluation.md.
 
 Conventions (see docs/evaluation.md):
 - a pair is ``(s_a, s_b, p)`` with ``p = P(a ≻ b)``; pairs with ``p == 0.5`` are excluded everywhere;
@@ -8,11 +8,12 @@ Conventions (see docs/evaluation.md):
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import rankdata
+
+from fgaesq.data.records import net_preference
 
 F1_SWAP_SEED = 0
 
@@ -48,7 +49,7 @@ def _f1_class(y: np.ndarray, yhat: np.ndarray, c: int) -> float:
 
 
 def pair_f1(pairs: Sequence[PairScore], seed: int = F1_SWAP_SEED) -> float:
-    """Macro F1 over the two order classes, each pair once in the given order (method.md §6.5).
+    """Macro F1 over the two order classes, each pair once in the given order.
 
     Class y = 1 if p > 0.5 ("first better"); prediction 1 if s_a > s_b, 0 if s_a < s_b, 1 − y on a tie.
     When every pair lists the preferred image first, each pair is swapped with probability 0.5 drawn from
@@ -69,20 +70,6 @@ def pair_f1(pairs: Sequence[PairScore], seed: int = F1_SWAP_SEED) -> float:
     return 0.5 * (_f1_class(y, yhat, 1) + _f1_class(y, yhat, 0))
 
 
-def net_preference(
-    images: Sequence[Hashable], pairs: Iterable[tuple[Hashable, Hashable, float]]
-) -> np.ndarray:
-    """g_i = Σ (p − 0.5) over pairs (i, j, p) + Σ (0.5 − p) over pairs (j, i, p); unannotated pairs add 0."""
-    index = {im: k for k, im in enumerate(images)}
-    g = np.zeros(len(images), dtype=np.float64)
-    for a, b, p in pairs:
-        if a not in index or b not in index:
-            raise KeyError(f"pair ({a!r}, {b!r}) names an image that is not in the series")
-        g[index[a]] += p - 0.5
-        g[index[b]] += 0.5 - p
-    return g
-
-
 def top1_correct(scores: Sequence[float], g: Sequence[float]) -> bool:
     """s-Acc term: the single highest predicted score is among the ground-truth best; a tie for best is wrong."""
     s = np.asarray(scores, dtype=np.float64)
@@ -101,6 +88,8 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
         raise ValueError("spearman: vectors differ in length")
     if len(a) < 2 or np.all(a == a[0]) or np.all(b == b[0]):
         return 0.0
+    from scipy.stats import rankdata  # imported on use: `fgaesq --help` stays light
+
     return pearson(rankdata(a), rankdata(b))
 
 

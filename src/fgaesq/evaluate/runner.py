@@ -8,30 +8,32 @@ from pathlib import Path
 
 import numpy as np
 
+from fgaesq.data.records import SeriesRecord
 from fgaesq.evaluate.metrics import PairScore, SeriesScores, coarse_metrics, fine_metrics
-from fgaesq.evaluate.series import Series, read_scores_csv
+from fgaesq.evaluate.series import read_scores_csv
 
 MODES = ("pair", "single")
 
 
-def score_series(scorer, s: Series, mode: str = "pair") -> SeriesScores:
+def score_series(scorer, s: SeriesRecord, mode: str = "pair") -> SeriesScores:
     """Image scores and pair-specific scores of one series.
 
-    ``single``: one single-mode score per image; pairs compare those. ``pair`` (method.md §9.4 #31): every
+    ``single``: one single-mode score per image; pairs compare those. ``pair`` (the paper's inference): every
     C(n, 2) pair is scored with each image viewed against the other; an image's score is the mean of its
     n − 1 pair scores; annotated pairs use their own pair-specific scores.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-    n = len(s.names)
-    index = {name: i for i, name in enumerate(s.names)}
+    names, paths, pairs = tuple(s.names), list(s.images), tuple(s.named_pairs())
+    n = len(names)
+    index = {name: i for i, name in enumerate(names)}
     if mode == "single" or n < 2:
-        scores = np.asarray(scorer.score(list(s.paths)), dtype=np.float64)
+        scores = np.asarray(scorer.score(paths), dtype=np.float64)
         pair_of = None
     else:
         combos = list(combinations(range(n), 2))
         out = np.asarray(
-            scorer.score_pairs([(s.paths[i], s.paths[j], f"{s.series}:{i}:{j}") for i, j in combos]),
+            scorer.score_pairs([(paths[i], paths[j], f"{s.series}:{i}:{j}") for i, j in combos]),
             dtype=np.float64,
         )
         sums, counts = np.zeros(n), np.zeros(n)
@@ -44,7 +46,7 @@ def score_series(scorer, s: Series, mode: str = "pair") -> SeriesScores:
             pair_of[(i, j)] = (si, sj)
         scores = sums / counts
     pair_scores = []
-    for a, b, p in s.pairs:
+    for a, b, p in pairs:
         i, j = index[a], index[b]
         if pair_of is None:
             sa, sb = scores[i], scores[j]
@@ -54,12 +56,12 @@ def score_series(scorer, s: Series, mode: str = "pair") -> SeriesScores:
             sb, sa = pair_of[(j, i)]
         pair_scores.append(PairScore(float(sa), float(sb), float(p)))
     return SeriesScores(
-        s.series, s.category, s.names, tuple(float(x) for x in scores), s.pairs, tuple(pair_scores)
+        s.series, s.category or "all", names, tuple(float(x) for x in scores), pairs, tuple(pair_scores)
     )
 
 
 def evaluate_fine(
-    scorer, series: Sequence[Series], mode: str = "pair", progress: Callable[[int], None] | None = None
+    scorer, series: Sequence[SeriesRecord], mode: str = "pair", progress: Callable[[int], None] | None = None
 ) -> tuple[dict, list[SeriesScores]]:
     """Per-category metrics + summaries over all series, and the per-series scores."""
     scored = []

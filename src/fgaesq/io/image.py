@@ -1,4 +1,9 @@
-"""Decoding photos for scoring: EXIF orientation, JPEG draft decoding, long-side limit, size guard."""
+"""The one image decoder of fgaesq: scoring, ranking, training, refinement and the web apps all call `load_image`.
+
+It applies the EXIF orientation, composites transparency on white, reduces 16-bit samples to 8 bits (the high
+byte), converts palette, grey and CMYK images to RGB, limits the long side (JPEG draft decoding, then LANCZOS)
+and guards against decompression bombs.
+"""
 
 from __future__ import annotations
 
@@ -63,7 +68,7 @@ def _finish(img: Image.Image, max_size: int | None, orientation: int = 1) -> Ima
     """Orientation, RGB conversion and the long-side limit on an already decoded image."""
     for op in _TRANSPOSE.get(orientation, ()):
         img = img.transpose(op)
-    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+    if img.mode in ("RGBA", "RGBa", "LA", "La", "PA") or "transparency" in img.info:
         rgba = img.convert("RGBA")
         bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         img = Image.alpha_composite(bg, rgba)
@@ -73,6 +78,9 @@ def _finish(img: Image.Image, max_size: int | None, orientation: int = 1) -> Ima
     size = _target_size(*img.size, max_size)
     if size != img.size:
         img = img.resize(size, Image.Resampling.LANCZOS)
+    if orientation != 1:  # now upright: a second load_image of this image must not rotate it again
+        img.info.pop("exif", None)
+        img.getexif().pop(0x0112, None)
     return img
 
 
@@ -166,3 +174,29 @@ def _decode(im: Image.Image, p: Path, max_size: int | None, max_pixels: int) -> 
         return _finish(img, max_size, orientation)
     except (OSError, ValueError) as e:
         raise ImageError(p, f"cannot convert to RGB ({e})") from e
+
+
+#: Formats and modes a browser shows with exactly the pixels `load_image` gives (at full size).
+_BROWSER_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP"})
+_BROWSER_MODES = frozenset({"RGB", "L", "P"})
+
+
+def browser_safe(path: str | os.PathLike) -> bool:
+    """True when a browser shows the file's own bytes with the pixels `load_image` gives (reads the header only).
+
+    JPEG, PNG or WebP in RGB, grey or palette without transparency, upright. Anything else (alpha, 16 bit, CMYK,
+    an EXIF rotation, TIFF, HEIC, or a file that cannot be opened) is to be decoded with `load_image` first.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                return (
+                    im.format in _BROWSER_FORMATS
+                    and im.mode in _BROWSER_MODES
+                    and "transparency" not in im.info
+                    and not any(";16" in str(t.args) for t in getattr(im, "tile", ()))  # 16-bit samples
+                    and _orientation(im) == 1  # last: reading a PNG's EXIF decodes it
+                )
+    except Exception:  # noqa: BLE001 - unreadable here means "let load_image decode it and report why"
+        return False

@@ -27,7 +27,6 @@ from fgaesq.model.registry import (
     preprocess_of,
     register_model,
 )
-from fgaesq.model.sinhash import sinhash_arrays, sinhash_authors_state_dict
 from fgaesq.model.statedict import CheckpointError, LoadReport
 
 __all__ = [
@@ -61,7 +60,5 @@ __all__ = [
     "register_model",
     "resolve_hf_hub",
     "save_checkpoint",
-    "sinhash_arrays",
-    "sinhash_authors_state_dict",
     "split_mask",
 ]

@@ -1,6 +1,6 @@
 """The authors' released checkpoint: a plain state dict in their key layout, mapped onto FGAesQ with checks.
 
-Their layout (reference-behaviour §2.5): ``clip_model.visual.*`` (image tower, OpenAI names), ``clip_model.*``
+Their layout: ``clip_model.visual.*`` (image tower, OpenAI names), ``clip_model.*``
 (text tower, unused here), top-level aliases ``ln_pre.*``, ``transformer.*``, ``ln_post.*``, ``proj`` of the
 image tower, and ``scale_embedding``, ``mask_token``, ``iqa_head.{0,3,6}.*``.
 """

@@ -76,6 +76,14 @@ def _stored_tensors(model: nn.Module, family: str) -> tuple[dict[str, torch.Tens
     return keep, LITE_BASE
 
 
+def _preprocess(model: nn.Module, family: str) -> Preprocess:
+    """The model's preprocessing; fgaesq-lite's long-side limit is its working size."""
+    pre = preprocess_of(model)
+    if family == "lite":
+        return Preprocess(max_size=model.config.work_size, draft=pre.draft)
+    return pre
+
+
 def checkpoint_info(model: nn.Module, *, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
     """The JSON document describing `model` (without the weights)."""
     family = _family(model)
@@ -88,7 +96,7 @@ def checkpoint_info(model: nn.Module, *, metadata: dict[str, Any] | None = None)
         "model": model.config.name,
         "family": family,
         "config": config,
-        "preprocess": preprocess_of(model).to_dict(),
+        "preprocess": _preprocess(model, family).to_dict(),
         "tokenizer": None,
         "base": None,
         "metadata": metadata or {},

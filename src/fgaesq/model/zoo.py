@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from torch import nn
@@ -64,6 +65,16 @@ def fgaesq_lite(*, pretrained_backbone: bool = True, **overrides: Any) -> nn.Mod
     from fgaesq.model.lite import FGAesQLite, LiteConfig
 
     return FGAesQLite(LiteConfig(**overrides), pretrained_backbone=pretrained_backbone)
+
+
+_LITE_REF = replace(_lite_pretrained_cfg(), weights=None,
+                    description="fgaesq-lite trained on pair crops of fine items (no released weights).")
+
+
+@register_model("fgaesq-lite+ref", _LITE_REF)
+def fgaesq_lite_ref(*, pretrained_backbone: bool = True, **overrides: Any) -> nn.Module:
+    """The training variant of fgaesq-lite that views fine items on pair crops (train_reference=True)."""
+    return fgaesq_lite(pretrained_backbone=pretrained_backbone, **{"train_reference": True, **overrides})
 
 
 for _name in list_configs():

@@ -60,13 +60,13 @@ def _usage_error(console: Console, message: str) -> typer.Exit:
 
 
 def _scorer(console: Console, weights, device, batch_size, workers, max_size, backend="torch", int8=False):
-    from fgaesq.scoring import ScorerError, load_scorer
+    from fgaesq.scoring import ScorerError, load_scorer, weights_message
 
     try:
         return load_scorer(weights, device=device, batch_size=batch_size, workers=workers, max_size=max_size,
                            backend=backend, int8=int8)
     except ScorerError as e:
-        raise _usage_error(console, f"--weights {weights or '(default)'}: {e}") from None
+        raise _usage_error(console, weights_message(weights, e)) from None
 
 
 def _report_errors(console: Console, errors) -> None:

@@ -4,7 +4,14 @@ Below rank, evaluate, serve and train's `--init`: they all get their model throu
 """
 
 from fgaesq.scoring.device import autocast, autocast_dtype, pick_device
-from fgaesq.scoring.load import DEFAULT_HUB_MODEL, STARTER_MODEL, ScorerError, load_scorer, scorer_for
+from fgaesq.scoring.load import (
+    DEFAULT_HUB_MODEL,
+    STARTER_MODEL,
+    ScorerError,
+    load_scorer,
+    scorer_for,
+    weights_message,
+)
 from fgaesq.scoring.protocol import ImageRef, Scorer
 
 __all__ = [
@@ -18,4 +25,5 @@ __all__ = [
     "load_scorer",
     "pick_device",
     "scorer_for",
+    "weights_message",
 ]

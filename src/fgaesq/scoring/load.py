@@ -17,6 +17,15 @@ class ScorerError(Exception):
     """No usable model for a spec: the one-line message names the spec and how to fix it."""
 
 
+def weights_message(spec: str | Path | None, error: BaseException) -> str:
+    """The CLI line for a ScorerError: `--weights SPEC: why`, naming the spec once."""
+    message = str(error)
+    if not spec:
+        return message
+    spec = str(spec)
+    return f"--weights {message}" if message.startswith(spec) else f"--weights {spec}: {message}"
+
+
 def cached_default() -> str | None:
     """Local snapshot of the default hub model if it is already in the Hugging Face cache (never downloads)."""
     try:
@@ -104,7 +113,8 @@ def load_scorer(
     try:
         model = load_model(spec, device="cpu", cache_dir=cache_dir)
     except Exception as e:  # CheckpointError, ConfigError, OSError ... all become one clear line
-        raise ScorerError(f"{label}: {_first_line(e)}") from e
+        line = _first_line(e)
+        raise ScorerError(line if label in line else f"{label}: {line}") from e
     name = (getattr(model, "source", None) or label) + note
     try:
         return scorer_for(model, name=name, device=device, batch_size=batch_size, workers=workers,

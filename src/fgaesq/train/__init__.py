@@ -1,35 +1,35 @@
 """fgaesq.train: the FGAesQ training recipe (EMD + RankReg + CTAlign, alternating) on Lightning.
 
-Importing this package does not import Lightning; `train()` does (install the `train` extras).
+Exports are loaded lazily: importing this package imports neither torch nor Lightning; `train()` needs the
+`train` extra (`pip install 'fgaesq[train]'`).
 """
 
-from fgaesq.train.config import TrainConfig, load_config
-from fgaesq.train.inputs import DiffTokenInputs, InputBuilder, input_builder_for
-from fgaesq.train.losses import (
-    LossWeights,
-    bt_probabilities,
-    ctalign_loss,
-    emd_loss,
-    listmle_loss,
-    soft_bt_loss,
-    total_loss,
-)
-from fgaesq.train.run import build_model, export_model, train
+from __future__ import annotations
 
-__all__ = [
-    "DiffTokenInputs",
-    "InputBuilder",
-    "LossWeights",
-    "TrainConfig",
-    "bt_probabilities",
-    "build_model",
-    "ctalign_loss",
-    "emd_loss",
-    "export_model",
-    "input_builder_for",
-    "listmle_loss",
-    "load_config",
-    "soft_bt_loss",
-    "total_loss",
-    "train",
-]
+import importlib
+
+_EXPORTS = {
+    "TrainConfig": "fgaesq.train.config",
+    "load_config": "fgaesq.train.config",
+    "DiffTokenInputs": "fgaesq.train.inputs",
+    "InputBuilder": "fgaesq.train.inputs",
+    "input_builder_for": "fgaesq.train.inputs",
+    "LossWeights": "fgaesq.train.losses",
+    "bt_probabilities": "fgaesq.train.losses",
+    "ctalign_loss": "fgaesq.train.losses",
+    "emd_loss": "fgaesq.train.losses",
+    "listmle_loss": "fgaesq.train.losses",
+    "soft_bt_loss": "fgaesq.train.losses",
+    "total_loss": "fgaesq.train.losses",
+    "build_model": "fgaesq.train.run",
+    "export_model": "fgaesq.train.run",
+    "train": "fgaesq.train.run",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'fgaesq.train' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""The FGAesQ training losses (method.md §4.4, §4.5, §5; decisions of §9.3).
+"""The FGAesQ training losses.
 
 - EMD (coarse batches): ((1/K) Σ_k |CDF_p(k) − CDF_p̂(k)|^r)^(1/r), K = 10, r = 2, averaged over the batch.
 - RankReg (fine batches): Bradley–Terry pair probabilities P′(a ≻ b) = σ((s_a − s_b)/T) and ListMLE over each

@@ -184,7 +184,7 @@ def fine_val_metrics(series: list, rows: list) -> dict[str, float]:
             else:
                 continue
             pscores.append(PairScore(sa, sb, p.p))
-        out.append(SeriesScores(rec.series_id, rec.category or "all", names, img_scores, pairs, tuple(pscores)))
+        out.append(SeriesScores(rec.series, rec.category or "all", names, img_scores, pairs, tuple(pscores)))
     m = fine_metrics(out)
     cats = m["per_category"]
     # summaries as fgaesq.evaluate's, but a metric undefined for a category (s-SRCC without 3-image series)

@@ -67,7 +67,7 @@ def build_model(cfg: TrainConfig) -> torch.nn.Module:
 
 
 def freeze_unused(model: torch.nn.Module) -> list[str]:
-    """Freeze what the recipe does not train (method.md §9.3 item 24).
+    """Freeze what the recipe does not train.
 
     FGAesQ's positional table enters as tokenizer input, so no gradient reaches it: frozen. In compat mode the
     scale embedding is frozen too, as in the authors' code (its lookup bypassed autograd there); new models

@@ -1,31 +1,34 @@
-"""Pairwise annotation app: collect within-series judgements in the browser (`fgaesq annotate`)."""
+"""Pairwise annotation app: collect within-series judgements in the browser (`fgaesq annotate`).
 
-from fgaesq.serve.annotate.app import build_store, create_app
-from fgaesq.serve.annotate.catalog import Catalog, CatalogError, Series
-from fgaesq.serve.annotate.db import make_engine
-from fgaesq.serve.annotate.export import export_votes, iter_votes
-from fgaesq.serve.annotate.store import (
-    AnnotationStore,
-    Assignment,
-    PairUnavailable,
-    Progress,
-    Receipt,
-    VoteRejected,
-)
+Exports are loaded lazily, so the command line can list `fgaesq annotate` without importing FastAPI or
+SQLAlchemy (the `serve` extra: `pip install 'fgaesq[serve]'`).
+"""
 
-__all__ = [
-    "AnnotationStore",
-    "Assignment",
-    "Catalog",
-    "CatalogError",
-    "PairUnavailable",
-    "Progress",
-    "Receipt",
-    "Series",
-    "VoteRejected",
-    "build_store",
-    "create_app",
-    "export_votes",
-    "iter_votes",
-    "make_engine",
-]
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "build_store": "fgaesq.serve.annotate.app",
+    "create_app": "fgaesq.serve.annotate.app",
+    "Catalog": "fgaesq.serve.annotate.catalog",
+    "CatalogError": "fgaesq.serve.annotate.catalog",
+    "Series": "fgaesq.serve.annotate.catalog",
+    "make_engine": "fgaesq.serve.annotate.db",
+    "export_votes": "fgaesq.serve.annotate.export",
+    "iter_votes": "fgaesq.serve.annotate.export",
+    "AnnotationStore": "fgaesq.serve.annotate.store",
+    "Assignment": "fgaesq.serve.annotate.store",
+    "PairUnavailable": "fgaesq.serve.annotate.store",
+    "Progress": "fgaesq.serve.annotate.store",
+    "Receipt": "fgaesq.serve.annotate.store",
+    "VoteRejected": "fgaesq.serve.annotate.store",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'fgaesq.serve.annotate' has no attribute {name!r}")

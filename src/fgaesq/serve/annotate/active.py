@@ -1,4 +1,4 @@
-"""Active pair selection: Bradley–Terry (choix) on a series' votes, then uncertainty over vote count.
+"""Active pair selection: Bradley–Terry on a series' votes (the fit of `fgaesq calibrate`), then uncertainty.
 
 A pair's priority is 4·p·(1 − p) / (1 + n): p is its current Bradley–Terry probability, fitted on every
 vote of its series (so transitivity counts: a ≻ b and b ≻ c make a vs c fairly certain before anyone
@@ -13,30 +13,23 @@ from collections.abc import Sequence
 
 import numpy as np
 
-#: Bradley–Terry L2 prior (choix `alpha`): keeps the fit finite with few, one-sided or disconnected votes.
-BT_ALPHA = 0.1
+from fgaesq.calibrate.bt import fit_strengths
+from fgaesq.calibrate.defaults import ALPHA as DEFAULT_ALPHA
 
 
-def bt_params(
-    n_items: int, comparisons: Sequence[tuple[int, int, str]], alpha: float = BT_ALPHA
-) -> np.ndarray:
-    """Bradley–Terry strengths from (i, j, choice) votes, choice a (i won) | b (j won) | tie (half each)."""
-    data: list[tuple[int, int]] = []
-    for i, j, choice in comparisons:
-        if choice == "a":
-            data += [(i, j), (i, j)]
-        elif choice == "b":
-            data += [(j, i), (j, i)]
-        else:  # a tie counts as half a win each way
-            data += [(i, j), (j, i)]
-    if n_items < 2 or not data:
+def bt_params(n_items: int, comparisons: Sequence[tuple[int, int, str]], alpha: float = DEFAULT_ALPHA) -> np.ndarray:
+    """Bradley–Terry strengths from (i, j, choice) votes, choice a (i won) | b (j won) | tie (half each).
+
+    The same fit and prior as `fgaesq calibrate` (`fgaesq.calibrate.bt.fit_strengths`).
+    """
+    if n_items < 2 or not comparisons:
         return np.zeros(max(n_items, 0))
-    import choix  # imported on first use: it pulls in scipy.stats (seconds)
-
-    try:
-        return np.asarray(choix.ilsr_pairwise(n_items, data, alpha=alpha), dtype=float)
-    except (RuntimeError, ValueError):  # no convergence: a stronger prior always converges
-        return np.asarray(choix.ilsr_pairwise(n_items, data, alpha=1.0), dtype=float)
+    wins = np.zeros((n_items, n_items))
+    for i, j, choice in comparisons:
+        s = 1.0 if choice == "a" else 0.0 if choice == "b" else 0.5
+        wins[i, j] += s
+        wins[j, i] += 1.0 - s
+    return fit_strengths(n_items, wins, alpha)
 
 
 def win_probability(params: np.ndarray, i: int, j: int) -> float:

@@ -16,6 +16,8 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from fgaesq.io import ImageError, load_image
+from fgaesq.io.image import browser_safe
 from fgaesq.serve.annotate.catalog import CONVERT_EXTS, Catalog
 from fgaesq.serve.annotate.db import make_engine
 from fgaesq.serve.annotate.store import AnnotationStore, Assignment, PairUnavailable, Progress, VoteRejected
@@ -211,19 +213,14 @@ def create_app(store: AnnotationStore, *, allowed_hosts: list[str] | None = None
         if path is None:
             raise HTTPException(status_code=404, detail="no such image")
         headers = {"Cache-Control": "private, max-age=3600"}
-        if path.suffix.lower() in CONVERT_EXTS:
-            from PIL import Image, ImageOps
-
+        if path.suffix.lower() in CONVERT_EXTS or not browser_safe(path):
+            # the browser gets the pixels the model sees: decoded by fgaesq.io.load_image, lossless PNG
             try:
-                import pillow_heif
-
-                pillow_heif.register_heif_opener()
-            except ImportError:  # pragma: no cover - optional
-                pass
-            with Image.open(path) as im:
-                im = ImageOps.exif_transpose(im)
-                buf = io.BytesIO()
-                im.save(buf, format="PNG", compress_level=1)
+                img = load_image(path, max_size=None)
+            except ImageError as exc:
+                raise HTTPException(status_code=415, detail=exc.reason) from exc
+            buf = io.BytesIO()
+            img.save(buf, format="PNG", compress_level=1)
             return Response(buf.getvalue(), media_type="image/png", headers=headers)
         return FileResponse(path, headers=headers)
 

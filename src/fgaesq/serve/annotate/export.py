@@ -17,9 +17,8 @@ from typing import TextIO
 
 from sqlalchemy import Engine, select
 
+from fgaesq.calibrate.votes import COLUMNS
 from fgaesq.serve.annotate import db
-
-COLUMNS = ("series", "image_a", "image_b", "choice", "annotator", "time")
 
 
 def iter_votes(engine: Engine) -> Iterator[dict]:

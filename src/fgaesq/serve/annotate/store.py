@@ -13,6 +13,7 @@ import numpy as np
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from fgaesq.calibrate.votes import CHOICES
 from fgaesq.serve.annotate import db
 from fgaesq.serve.annotate.active import bt_params, priority, stable_hash, win_probability
 from fgaesq.serve.annotate.catalog import Catalog
@@ -283,7 +284,7 @@ class AnnotationStore:
         catalogue or does not match the lease, PairUnavailable when the lease is gone and the pair has
         meanwhile reached its target.
         """
-        if choice not in ("a", "b", "tie"):
+        if choice not in CHOICES:
             raise VoteRejected("choice must be a, b or tie")
         L = db.leases.c
         v = db.votes.c

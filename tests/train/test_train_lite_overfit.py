@@ -8,6 +8,7 @@ import json
 import skimage.data
 
 from fgaesq.evaluate.known_order import make_series, prepare_photo
+from fgaesq.model import load_model
 from fgaesq.model.lite import FGAesQLite
 from fgaesq.train.config import load_config
 from fgaesq.train.run import train
@@ -29,7 +30,7 @@ def test_lite_overfits_known_order_series_through_fgaesq_train(tmp_path, clive_d
     d.coarse_train, d.coarse_images = str(tmp_path / "coarse.csv"), str(clive_dir / "images")
     d.fine_train = d.fine_val = [str(tmp_path / "fine" / "s.jsonl")]
     d.coarse_batch, d.stage1_epochs, d.num_workers = 40, 1, 0
-    m.model, m.factory, m.init = "fgaesq-lite", "fgaesq.model.lite:create_lite", "random"
+    m.model, m.init = "fgaesq-lite", "random"
     cfg.loss.align_weight = 0.0
     cfg.optim.lr, cfg.optim.weight_decay = 2e-4, 0.05  # as benchmarks/known_order/lite_run.yaml
     cfg.trainer.epochs, cfg.trainer.accelerator, cfg.trainer.devices = 6, "cpu", "1"
@@ -37,5 +38,6 @@ def test_lite_overfits_known_order_series_through_fgaesq_train(tmp_path, clive_d
     result = train(cfg)
     assert result["metrics"]["train/listmle"] < 1.5  # RankReg ran on the fine batches (uniform scores: ~2.7)
     assert result["metrics"]["val/acc"] == 1.0  # every pair of the training series ordered
-    model = FGAesQLite.from_pretrained(result["exported"])
+    model = load_model(result["exported"])
+    assert isinstance(model, FGAesQLite)
     assert bool(model.norm_ready)  # standardisation was set from the first training batch

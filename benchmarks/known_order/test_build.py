@@ -1,10 +1,14 @@
-"""The benchmark builder works with whichever sources are present, records them and their licences."""
+"""The benchmark builder works with whichever sources are present, records them and their licences.
+
+Not part of the package's test suite (it tests benchmark code): `python -m pytest benchmarks/known_order`.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 
+from benchmarks.data_sources import clive_dir
 from benchmarks.known_order import build as build_mod
 from benchmarks.known_order import sources
 
@@ -17,7 +21,7 @@ def _digest(root) -> str:
     return h.hexdigest()
 
 
-def test_build_without_debian_sources(tmp_path, monkeypatch, clive_dir):
+def test_build_without_debian_sources(tmp_path, monkeypatch):
     monkeypatch.setattr(sources, "OPENCV_DATA", tmp_path / "absent-opencv")
     monkeypatch.setattr(sources, "MATE_DIR", tmp_path / "absent-mate")
     monkeypatch.setattr(sources, "SKIMAGE_PHOTOS", ("chelsea", "coffee"))
@@ -28,7 +32,7 @@ def test_build_without_debian_sources(tmp_path, monkeypatch, clive_dir):
     assert "CC0" in next(s["licence"] for s in m["sources"] if s["id"] == "skimage/coffee")
     readme = (tmp_path / "a" / "README.md").read_text()
     assert "measures ordering by construction, not human taste" in readme
-    assert (tmp_path / "a" / "LIVE-NOTICE.txt").read_text() == (clive_dir / "LIVE-NOTICE.txt").read_text()
+    assert (tmp_path / "a" / "LIVE-NOTICE.txt").read_text() == (clive_dir() / "LIVE-NOTICE.txt").read_text()
     n_series = sum(v["series"] for v in m["splits"].values())
     assert n_series == 4 * build_mod.FAMILIES_PER_SOURCE
     for split, info in m["splits"].items():

@@ -1,4 +1,4 @@
-"""Deterministic "sinhash" stand-in weights (golden README §1), for parity tests without real weights.
+"""Deterministic "sinhash" stand-in weights (see tests/golden/README.md), for parity tests without real weights.
 
 Keys follow OpenAI CLIP's visual-tower names without prefix, plus the eight FGAesQ keys; ``k`` is a key's
 position in sorted order, and element j of key k is a float64 sine hash, scaled per rule and rounded to float32.

@@ -1,4 +1,4 @@
-"""Comparison of tokenizer output with a recorded golden case (../shared/golden), used by the parity tests."""
+"""Comparison of tokenizer output with a recorded golden case (tests/golden), used by the parity tests."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .types import Tokens
+from fgaesq.tokenize.types import Tokens
 
-# golden README section 5: decisions and provenance exact; patches / positional rows within 1e-6 per value.
+# tests/golden/README.md: decisions and provenance exact; patches / positional rows within 1e-6 per value.
 VALUE_TOL = 1e-6
 PATCH_SUM_TOL = 768 * VALUE_TOL  # a per-slot sum of 768 values
 POS_SUM_TOL = 768 * VALUE_TOL
