@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import tempfile
 import time
@@ -38,7 +39,8 @@ STAGES = ("check files", "decode", "resize/alignment", "SSIM", "token assembly",
 class Profile:
     """Exclusive wall time per label for wrapped callables (nested calls are charged to the inner label)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock=time.perf_counter) -> None:
+        self.clock = clock
         self.totals: dict[str, float] = defaultdict(float)
         self._stack: list[list] = []
         self._undo: list = []
@@ -49,13 +51,13 @@ class Profile:
         prof = self
 
         def timed(*a, **kw):
-            frame = [time.perf_counter(), 0.0]
+            frame = [prof.clock(), 0.0]
             prof._stack.append(frame)
             try:
                 return original(*a, **kw)
             finally:
                 prof._stack.pop()
-                spent = time.perf_counter() - frame[0]
+                spent = prof.clock() - frame[0]
                 prof.totals[label] += spent - frame[1]
                 if prof._stack:
                     prof._stack[-1][1] += spent
@@ -81,7 +83,8 @@ def _scorer(model_name: str, device: str, workers: int | None):
     return FGAesQScorer(create_model(model_name), name=f"{model_name} (random init)", device=device, workers=workers)
 
 
-def profile_rank(folder: Path, model_name: str, device: str, mode: str) -> tuple[dict[str, float], float, int]:
+def profile_rank(folder: Path, model_name: str, device: str, mode: str, clock=time.perf_counter
+                 ) -> tuple[dict[str, float], float, int]:
     """Stage times (s), total wall (s) and forward passes of one in-process ranking."""
     import fgaesq.rank.pipeline as pipeline
     import fgaesq.scoring.batching as batching
@@ -93,7 +96,7 @@ def profile_rank(folder: Path, model_name: str, device: str, mode: str) -> tuple
     if hasattr(scorer, "tokenizer") and scorer.device.type == "cuda":
         scorer.tokenizer.device = scorer.device  # SSIM on the GPU
     files = list_images(folder)
-    prof = Profile()
+    prof = Profile(clock)
     prof.wrap(pipeline, "validate", "check files")
     prof.wrap(batching, "decode", "decode")
     prof.wrap(lite, "decode_cached", "decode")
@@ -111,9 +114,9 @@ def profile_rank(folder: Path, model_name: str, device: str, mode: str) -> tuple
     else:  # fgaesq-lite: its network call
         prof.wrap(scorer.model, "forward", "forward")
     try:
-        t0 = time.perf_counter()
+        t0 = clock()
         result = pipeline.rank_paths(files, scorer, root=folder, mode=mode)
-        total = time.perf_counter() - t0
+        total = clock() - t0
     finally:
         prof.restore()
     if device == "cuda":
@@ -157,6 +160,8 @@ def main() -> None:
     ap.add_argument("--models", default="fgaesq-vit-b-16,fgaesq-tiny,fgaesq-lite")
     ap.add_argument("--mode", default="series", help="series | pairs | references")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="cpu: process CPU time per stage (stable on a busy machine; the forward's threads add up)")
     ap.add_argument("--no-default-run", action="store_true", help="skip the run with default workers/threads")
     ap.add_argument("--folder", type=Path, default=None, help="reuse (or build once into) this folder")
     args = ap.parse_args()
@@ -170,10 +175,11 @@ def main() -> None:
             print(f"built {bursts} bursts x {per} photos of 4000x3000 in {time.perf_counter() - t0:.0f} s")
         n = len(list_images(folder))
         print(f"flat shoot: {n} photos of 12 MP, mode {args.mode}, device {args.device}, torch {torch.__version__}, "
-              f"{torch.get_num_threads()} threads")
+              f"{torch.get_num_threads()} threads, {args.clock} clock, load average {os.getloadavg()[0]:.1f}")
         rows = {}
         for name in args.models.split(","):
-            rows[name] = profile_rank(folder, name, args.device, args.mode)
+            clock = time.process_time if args.clock == "cpu" else time.perf_counter
+            rows[name] = profile_rank(folder, name, args.device, args.mode, clock)
             print(f"  {name}: {rows[name][1]:.1f} s in process", flush=True)
         print_table(rows)
         if not args.no_default_run:

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
-from fgaesq.evaluate.series import read_series_jsonl
+from fgaesq.data.series_jsonl import read_series_jsonl
 from fgaesq.rank.aggregate import aggregate_series
 from fgaesq.rank.pipeline import series_key
 
@@ -42,22 +42,27 @@ def _scorer(name: str, path: str | None):
 
 
 def _rho(a, b) -> float:
-    r = spearmanr(a, b).statistic
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    keep = np.isfinite(a) & np.isfinite(b)
+    if keep.sum() < 2:
+        return float("nan")
+    r = spearmanr(a[keep], b[keep]).statistic
     return float(r) if r == r else 0.0
 
 
-def agreement(scorer, series, *, truth: bool = True) -> dict:
+def agreement(scorer, series, *, truth: bool = True, draws: int = 1) -> dict:
     """Mean Spearman(series, pairs), top-1 agreement, Spearman of each against the known order, forwards."""
     rows = {"rho": [], "top1": [], "truth_pairs": [], "truth_series": []}
     fwd = {"pairs": 0, "series": 0}
     t_pairs = t_series = 0.0
     for s in series:
-        n = len(s.paths)
+        paths = list(s.images)
+        n = len(paths)
         if n < 2:
             continue
         combos = list(itertools.combinations(range(n), 2))
         t0 = time.perf_counter()
-        ps = scorer.score_pairs([(s.paths[i], s.paths[j], f"{s.series}_{i + 1}_{j + 1}") for i, j in combos])
+        ps = scorer.score_pairs([(paths[i], paths[j], f"{s.series}_{i + 1}_{j + 1}") for i, j in combos])
         t_pairs += time.perf_counter() - t0
         per = {i: [] for i in range(n)}
         for (i, j), (a, b) in zip(combos, ps, strict=True):
@@ -66,21 +71,18 @@ def agreement(scorer, series, *, truth: bool = True) -> dict:
         agg = {a.key: a.score for a in aggregate_series(per)}
         pairs_scores = np.array([agg[i] for i in range(n)])
         t0 = time.perf_counter()
-        (series_scores,) = scorer.score_series([(list(s.paths), series_key(s.paths))])
+        runs = scorer.score_series([(paths, series_key(paths) + (f"#{r}" if r else "")) for r in range(draws)])
+        series_scores = np.mean(runs, axis=0)
         t_series += time.perf_counter() - t0
         fwd["pairs"] += 2 * len(combos)
-        fwd["series"] += n
+        fwd["series"] += n * draws
         rows["rho"].append(_rho(series_scores, pairs_scores))
         rows["top1"].append(float(np.argmax(series_scores) == np.argmax(pairs_scores)))
-        if truth:  # names are in true order best first in the known-order benchmark's pairs: rank by wins
-            wins = np.zeros(n)
-            idx = {name: k for k, name in enumerate(s.names)}
-            for a, b, p in s.pairs:
-                wins[idx[a]] += p
-                wins[idx[b]] += 1 - p
-            rows["truth_pairs"].append(_rho(pairs_scores, wins))
-            rows["truth_series"].append(_rho(series_scores, wins))
-    out = {k: float(np.mean(v)) if v else float("nan") for k, v in rows.items()}
+        if truth:  # the known quality level of each image (higher = better)
+            level = np.asarray(s.levels(), dtype=np.float64)
+            rows["truth_pairs"].append(_rho(pairs_scores, level))
+            rows["truth_series"].append(_rho(series_scores, level))
+    out = {k: float(np.nanmean(v)) if v else float("nan") for k, v in rows.items()}
     out.update(series=len(rows["rho"]), fwd_pairs=fwd["pairs"], fwd_series=fwd["series"], t_pairs=t_pairs,
                t_series=t_series)
     return out
@@ -93,6 +95,7 @@ def main() -> None:
     ap.add_argument("--models", default="fgaesq-lite,fgaesq-tiny")
     ap.add_argument("--checkpoint", action="append", default=[], help="NAME=PATH: also a checkpoint of your own")
     ap.add_argument("--limit", type=int, default=0, help="first N series only (0 = all)")
+    ap.add_argument("--draws", default="1", help="comma list: series-mode runs averaged per image (seeds differ)")
     ap.add_argument("--limit-vit", type=int, default=6, help="series for ViT-B/16 on the CPU (its forwards are slow)")
     args = ap.parse_args()
     series = read_series_jsonl(args.data)
@@ -104,10 +107,12 @@ def main() -> None:
           f"{'series':>7s} {'fwd pairs':>9s} {'fwd series':>10s} {'s pairs':>8s} {'s series':>8s}")
     for name, path in runs:
         subset = series[: args.limit_vit] if name == "fgaesq-vit-b-16" and not path else series
-        r = agreement(_scorer(name, path), subset)
-        print(f"{name:34s} {r['series']:6d} {r['rho']:18.3f} {r['top1']:10.2f} {r['truth_pairs']:17.3f} "
-              f"{r['truth_series']:7.3f} {r['fwd_pairs']:9d} {r['fwd_series']:10d} {r['t_pairs']:8.1f} "
-              f"{r['t_series']:8.1f}", flush=True)
+        for draws in map(int, args.draws.split(",")):
+            r = agreement(_scorer(name, path), subset, draws=draws)
+            label = name if draws == 1 else f"{name} x{draws} draws"
+            print(f"{label:34s} {r['series']:6d} {r['rho']:18.3f} {r['top1']:10.2f} {r['truth_pairs']:17.3f} "
+                  f"{r['truth_series']:7.3f} {r['fwd_pairs']:9d} {r['fwd_series']:10d} {r['t_pairs']:8.1f} "
+                  f"{r['t_series']:8.1f}", flush=True)
 
 
 if __name__ == "__main__":
