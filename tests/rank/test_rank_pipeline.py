@@ -60,9 +60,9 @@ def test_scores_are_the_means_of_the_pair_scores(shoot, ranked, tiny_scorer):
 
 
 def test_series_mode_scores_each_image_once(shoot, tiny_scorer):
-    """Series mode (the default): one forward per image, each tokenized against the rest of its burst."""
+    """Series mode: one forward per image, each tokenized against the rest of its burst."""
     folder, bursts = shoot
-    result = rank_paths(list_images(folder), tiny_scorer, root=folder)
+    result = rank_paths(list_images(folder), tiny_scorer, root=folder, mode="series")
     assert result.settings["mode"] == "series"
     assert [len(s.ranking) for s in result.series] == [len(p) for p in bursts.values()]
     for s in result.series:
@@ -77,7 +77,7 @@ def test_series_mode_scores_each_image_once(shoot, tiny_scorer):
     assert {r.path: r.score for r in s.ranking} == pytest.approx(dict(zip(files, direct, strict=True)), abs=1e-6)
     # the same images alone score differently: the series changes which cells are fine
     assert not np.allclose(direct, tiny_scorer.score(files), atol=1e-4)
-    again = rank_paths(list_images(folder), tiny_scorer, root=folder)
+    again = rank_paths(list_images(folder), tiny_scorer, root=folder, mode="series")
     assert rank_dict(again) == rank_dict(result)
 
 

@@ -159,9 +159,9 @@ def rank_cmd(
     ),
     k: int = typer.Option(DEFAULT_K, "--k", help="References per image in series of more than 8 images."),
     mode: str = typer.Option(
-        "series", "--mode", help="series (each image tokenized once against its series: n forwards; default, "
-        "see docs/performance.md) | pairs (DiffToken pairs as in the paper: all pairs up to 8 images, k references "
-        "beyond) | references (k references per image always)."
+        "pairs", "--mode", help="pairs (DiffToken pairs as in the paper: all pairs up to 8 images, k references "
+        "beyond; default) | series (each image tokenized once against its series: n forwards, 4-7x faster; "
+        "agreement with pairs: docs/performance.md) | references (k references per image always)."
     ),
     references: str = typer.Option(
         DEFAULT_REFERENCES, "--references", help="balanced (k partners drawn evenly, seeded by the series name) | "
