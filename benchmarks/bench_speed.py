@@ -159,7 +159,7 @@ def busy_core():
         proc.wait()
 
 
-def rank_vs_score(folder: Path, device: str) -> None:
+def rank_vs_score(folder: Path, device: str, modes: tuple[str, ...] = ("pairs", "series")) -> None:
     """rank / score cost with fgaesq-tiny on a flat shoot of bursts of 5, quiet and with one core kept busy."""
     from fgaesq.rank.pipeline import rank_paths, score_paths
     from fgaesq.scoring.vit import FGAesQScorer
@@ -173,12 +173,13 @@ def rank_vs_score(folder: Path, device: str) -> None:
             t0 = time.perf_counter()
             score_paths(files, scorer)
             ts = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            rank_paths(files, scorer, root=folder)
-            tr = time.perf_counter() - t0
-        target = 2.5 if label == "quiet" else 3.0
-        print(f"{label:14s}: score {ts:6.1f} s, rank {tr:6.1f} s -> rank/score {tr / ts:.2f} (target <= {target})",
-              flush=True)
+            for mode in modes:
+                t0 = time.perf_counter()
+                rank_paths(files, scorer, root=folder, mode=mode)
+                tr = time.perf_counter() - t0
+                target = 2.5 if label == "quiet" else 3.0
+                print(f"{label:14s} --mode {mode:6s}: score {ts:6.1f} s, rank {tr:6.1f} s -> rank/score {tr / ts:.2f} "
+                      f"(target <= {target})", flush=True)
 
 
 def main() -> None:
