@@ -34,6 +34,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "refine": LazyCommand("fgaesq.calibrate.cli:refine_cmd", "Flag series to drop or review: dissimilar, indiscernible, defect, crop overlap."),
     "export": LazyCommand("fgaesq.model.cli:export_cmd", "Export a model to ONNX (fixed 512-slot sequences, any batch size)."),
     "annotate": LazyCommand("fgaesq.serve.annotate.cli:annotate_app", "Collect pairwise judgements within series in the browser."),
+    "review": LazyCommand("fgaesq.serve.review.cli:review_cmd", "Cull a shoot in the browser: best picks, why, decisions to XMP and training votes."),
 }
 
 # top-level module of an optional dependency -> the extra that installs it (pyproject.toml)
@@ -48,6 +49,7 @@ EXTRAS = {
     "multipart": "serve",
     "python_multipart": "serve",
     "sqlalchemy": "serve",
+    "platformdirs": "serve",
     "psycopg": "postgres",
     "cv2": "refine",
     "skimage": "refine",
@@ -64,7 +66,7 @@ EXTRAS = {
 
 
 # a command's own extra installs every optional dependency the command needs
-COMMAND_EXTRAS = {"train": "train", "calibrate": "calibrate", "refine": "refine", "annotate": "serve"}
+COMMAND_EXTRAS = {"train": "train", "calibrate": "calibrate", "refine": "refine", "annotate": "serve", "review": "serve"}
 
 
 def missing_extra(exc: ModuleNotFoundError, command: str | None = None) -> str | None:

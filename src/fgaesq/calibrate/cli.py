@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def _fail(msg: str) -> None:
     raise typer.Exit(2)
 
 
-def _progress() -> Progress:
+def _progress(quiet: bool = False) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -32,14 +33,49 @@ def _progress() -> Progress:
         TimeElapsedColumn(),
         console=err,
         transient=False,
+        disable=quiet,
     )
+
+
+QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bar; errors and notices are still printed.")
 
 
 def _guard_outputs(inputs: list[Path], outputs: list[Path | None]) -> None:
     ins = {p.resolve() for p in inputs}
     for o in outputs:
-        if o is not None and o.resolve() in ins:
+        if o is None:
+            continue
+        if o.resolve() in ins:
             _fail(f"{o}: output would overwrite an input file; choose another --out/--report path")
+        if not o.parent.is_dir():
+            _fail(f"{o}: folder {o.parent} does not exist; create it first or choose another path")
+        if not os.access(o.parent, os.W_OK | os.X_OK):
+            _fail(f"{o}: folder {o.parent} is not writable; choose another path")
+        if o.is_symlink() or (o.exists() and not o.is_file()):
+            _fail(f"{o}: exists and is not a regular file; choose another path")
+
+
+def _root_for(root: str | None, out_path: Path, sample: str | None) -> str | None:
+    """--root as written into the output, where readers take a relative root from the output's folder.
+
+    A relative --root is kept when the images are found that way; when they are found from the current folder
+    instead (the usual meaning of a path typed on the command line), it is rewritten relative to the output's
+    folder; when neither finds `sample` (an image of the votes), it is kept and a notice says so.
+    """
+    if root is None or os.path.isabs(root):
+        return root
+    out_dir = os.path.abspath(out_path.parent)
+    from_cwd = os.path.relpath(os.path.abspath(root), out_dir).replace(os.sep, "/")
+    if sample is None or os.path.exists(os.path.join(out_dir, root, sample)):
+        return root
+    if os.path.exists(os.path.join(root, sample)):
+        return from_cwd
+    err.print(
+        f"[yellow]notice:[/] --root {root}: {sample} is found neither under {os.path.join(out_dir, root)} (relative "
+        "to the output, as readers take it) nor under the current folder; the paths may not resolve",
+        highlight=False, soft_wrap=True,
+    )
+    return root
 
 
 def calibrate_cmd(
@@ -54,7 +90,9 @@ def calibrate_cmd(
     drop_careless: bool = typer.Option(False, "--drop-careless", help="Refit without the votes of flagged annotators."),
     drop_cycles: bool = typer.Option(False, "--drop-cycles", help="Leave series with intransitive majority cycles out of the output."),
     category: str = typer.Option(None, help="'category' written on every series (natural, aigc, cropping ...)."),
-    root: str = typer.Option(None, help="'root' written on every series: base folder of the image paths."),
+    root: str = typer.Option(None, help="'root' written on every series: base folder of the image paths (relative: "
+                             "to the output's folder, or to the current folder when the images are found there)."),
+    quiet: bool = QuietOpt,
 ) -> None:
     """Calibrate pairwise votes into ranked series with BT probabilities."""
     from fgaesq.calibrate.calibration import CalibrationSettings, calibrate_votes
@@ -89,14 +127,17 @@ def calibrate_cmd(
         drop_careless=drop_careless,
         drop_cycles=drop_cycles,
         category=category,
-        root=root,
+        root=_root_for(root, out_path, all_votes[0].image_a if all_votes else None),
     )
-    with _progress() as prog:
+    with _progress(quiet) as prog:
         task = prog.add_task("calibrating series", total=len(all_votes))
         res = calibrate_votes(all_votes, st, progress=lambda n: prog.advance(task, n))
         prog.update(task, total=res.votes_used, completed=res.votes_used)
-    n = write_series_jsonl(out_path, res.records())
-    write_report(res, report)
+    try:
+        n = write_series_jsonl(out_path, res.records())
+        write_report(res, report)
+    except OSError as exc:
+        _fail(f"{getattr(exc, 'filename', None) or out_path}: cannot write ({exc}); no partial output was left")
     sm = summary(res)
     out.print(
         f"{n} series written to {out_path} ({sm['pairs_kept']} of {sm['pairs_judged']} pairs kept, "
@@ -136,6 +177,7 @@ def refine_cmd(
     crop_iou_max: float = typer.Option(rc.DEFAULTS.crop_iou_max, help="Crop overlap: IoU of two crops at least this."),
     crop_iou_min: float = typer.Option(rc.DEFAULTS.crop_iou_min, help="Crop overlap: IoU below this counts as unrelated crops (0 = off)."),
     clip_min: float = typer.Option(rc.DEFAULTS.clip_min, help="Text misalignment: CLIP image-prompt cosine below this."),
+    quiet: bool = QuietOpt,
 ) -> None:
     """Flag series to drop or review: dissimilar, indiscernible, defect, crop overlap, text misalignment."""
     from fgaesq.calibrate.refine import RefineError, load_series, refine_all, write_kept, write_refine_report
@@ -164,7 +206,7 @@ def refine_cmd(
         series = load_series(root, prompts=prompts, crops=crops)
     except RefineError as exc:
         _fail(str(exc))
-    with _progress() as prog:
+    with _progress(quiet) as prog:
         task = prog.add_task("checking series", total=len(series))
         results, notices = refine_all(
             series,

@@ -223,18 +223,22 @@ def refine_all(
 
 
 def write_refine_report(results: Sequence[RefineResult], path: Path, notices: Sequence[str] = ()) -> None:
-    """Report as JSON (full detail) or CSV (one row per series) by the file suffix."""
+    """Report as JSON (full detail) or CSV (one row per series) by the file suffix; written atomically."""
+    from fgaesq.io.atomic import atomic_open, atomic_write_text
+
     if path.suffix.lower() == ".csv":
-        with path.open("w", encoding="utf-8", newline="") as fh:
+        with atomic_open(path, encoding="utf-8", newline="") as fh:
             w = csv.writer(fh)
             w.writerow(["series", "verdict", "images", "flags", "reasons"])
             for r in results:
                 w.writerow([r.series, r.verdict, len(r.images), ";".join(r.flags), " | ".join(r.reasons)])
         return
     data = {"notices": list(notices), "series": [asdict(r) for r in results]}
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def write_kept(results: Sequence[RefineResult], path: Path) -> None:
-    """Ids of the series with verdict 'keep', one per line."""
-    path.write_text("".join(f"{r.series}\n" for r in results if r.verdict == "keep"), encoding="utf-8")
+    """Ids of the series with verdict 'keep', one per line (written atomically)."""
+    from fgaesq.io.atomic import atomic_write_text
+
+    atomic_write_text(path, "".join(f"{r.series}\n" for r in results if r.verdict == "keep"))

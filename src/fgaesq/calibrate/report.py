@@ -140,8 +140,10 @@ def report_markdown(res: CalibrationResult) -> str:
 
 def write_report(res: CalibrationResult, path: str | Path) -> None:
     """Write the report; JSON when the suffix is .json, Markdown otherwise."""
+    from fgaesq.io.atomic import atomic_write_text
+
     path = Path(path)
     if path.suffix.lower() == ".json":
-        path.write_text(json.dumps(report_dict(res), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        atomic_write_text(path, json.dumps(report_dict(res), indent=2, ensure_ascii=False) + "\n")
     else:
-        path.write_text(report_markdown(res), encoding="utf-8")
+        atomic_write_text(path, report_markdown(res))

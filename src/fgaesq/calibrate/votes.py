@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fgaesq.data.errors import DataFormatError
-from fgaesq.data.jsonl import iter_jsonl
+from fgaesq.data.jsonl import iter_jsonl, iter_utf8_lines
 
 #: The votes format, written by `fgaesq annotate export` and read by `fgaesq calibrate` (one definition).
 REQUIRED = ("series", "image_a", "image_b", "choice", "annotator")
@@ -66,12 +66,26 @@ def _parse_time(raw: object, where: str) -> float | None:
     return val
 
 
+def _text(value: object, key: str, where: str) -> str:
+    """A field as text: strings (and whole numbers) only; NUL characters and lone surrogates are refused."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise DataFormatError.raw(f"{where}: '{key}' must be text, got {type(value).__name__} {str(value)[:40]!r}")
+    text = str(value).strip()
+    if "\x00" in text:
+        raise DataFormatError.raw(f"{where}: '{key}' contains a NUL character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DataFormatError.raw(f"{where}: '{key}' contains an unpaired surrogate (\\ud800-\\udfff escape)") from None
+    return text
+
+
 def make_vote(row: dict, where: str, line: int) -> Vote:
     """Validate one row (a dict of column → value) and build a Vote."""
     missing = [k for k in REQUIRED if row.get(k) is None or str(row.get(k)).strip() == ""]
     if missing:
         raise DataFormatError.raw(f"{where}: missing value for {', '.join(missing)}")
-    vals = {k: str(row[k]).strip() for k in REQUIRED}
+    vals = {k: _text(row[k], k, where) for k in REQUIRED}
     choice = vals["choice"].lower()
     if choice not in CHOICES:
         raise DataFormatError.raw(f"{where}: choice must be one of a|b|tie, got {vals['choice']!r}")
@@ -93,24 +107,49 @@ def _is_jsonl(path: Path) -> bool:
         return True
     if path.suffix.lower() in (".csv", ".tsv"):
         return False
-    with path.open("r", encoding="utf-8-sig") as fh:
+    with path.open("r", encoding="utf-8-sig", errors="replace") as fh:
         for line in fh:
             if line.strip():
                 return line.lstrip().startswith("{")
     return False
 
 
+def _check_utf8(path: Path) -> None:
+    """Raise DataFormatError naming the line and real byte offset of the first byte that is not UTF-8 (or a NUL)."""
+    for _ in iter_utf8_lines(path):
+        pass
+
+
 def _read_csv(path: Path) -> list[Vote]:
+    _check_utf8(path)
+    try:
+        return _read_csv_rows(path)
+    except csv.Error as exc:
+        raise DataFormatError.raw(f"{path}: not readable CSV ({exc}); check quoting, or a field far too long") from None
+
+
+def _read_csv_rows(path: Path) -> list[Vote]:
     votes: list[Vote] = []
     with path.open("r", encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
         header: list[str] | None = None
-        for row in reader:
+        rows = iter(reader)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                raise DataFormatError.raw(f"{path}:{reader.line_num + 1}: not readable CSV ({exc})") from None
             line = reader.line_num
             if not row or all(not c.strip() for c in row):
                 continue
             if header is None:
                 header = [c.strip().lower() for c in row]
+                dupes = sorted({c for c in header if header.count(c) > 1 and c})
+                if dupes:
+                    raise DataFormatError.raw(f"{path}:{line}: column(s) {', '.join(dupes)} appear more than once in the "
+                                     "header; keep one")
                 absent = [k for k in REQUIRED if k not in header]
                 if absent:
                     raise DataFormatError.raw(

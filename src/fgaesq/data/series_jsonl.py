@@ -107,10 +107,15 @@ def series_to_dict(rec: SeriesRecord) -> dict:
 
 
 def write_series_jsonl(path: str | Path, records: Iterable[SeriesRecord]) -> int:
-    """Write records one per line (UTF-8, keys in contract order); returns the number written."""
+    """Write records one per line (UTF-8, keys in contract order); returns the number written.
+
+    The file appears only when complete (a temporary file in the same folder is renamed over it).
+    """
+    from fgaesq.io.atomic import atomic_open
+
     path = Path(path)
     n = 0
-    with path.open("w", encoding="utf-8") as fh:
+    with atomic_open(path, encoding="utf-8") as fh:
         for rec in records:
             fh.write(json.dumps(series_to_dict(rec), ensure_ascii=False) + "\n")
             n += 1

@@ -97,6 +97,12 @@ def eval_cmd(
         console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
         raise typer.Exit(1) from None
     if out:
-        out.write_text(json.dumps(result, indent=1) + "\n")
+        from fgaesq.io.atomic import OutputError, atomic_write_text
+
+        try:
+            atomic_write_text(out, json.dumps(result, indent=1) + "\n")
+        except OutputError as e:
+            console.print(f"[red]error:[/] {escape(str(e))}", soft_wrap=True)
+            raise typer.Exit(1) from None
         if not quiet:
             console.print(f"wrote {out}")

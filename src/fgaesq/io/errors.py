@@ -10,5 +10,5 @@ class ImageError(Exception):
 
     def __init__(self, path: str | Path, reason: str) -> None:
         self.path = str(path)
-        self.reason = reason
+        self.reason = " ".join(str(reason).split())  # one line, whatever a decoder library put in its message
         super().__init__(f"{self.path}: {reason}")

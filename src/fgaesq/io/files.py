@@ -25,10 +25,14 @@ def is_candidate(path: Path) -> bool:
 
 
 def list_images(folder: str | os.PathLike, *, recursive: bool = False) -> list[Path]:
-    """Image-like files in a folder (in natural path order); sidecars and other files are ignored."""
+    """Image-like names in a folder (in natural path order); sidecars and other files are ignored.
+
+    Entries with an image name that are not regular files (FIFOs, sockets, dangling or looping links) are kept so
+    that `load_image` reports each with a reason instead of them vanishing silently.
+    """
     root = Path(folder)
     it = root.rglob("*") if recursive else root.iterdir()
-    return sorted((p for p in it if p.is_file() and is_candidate(p) and not _hidden(p, root)), key=natural_key)
+    return sorted((p for p in it if is_candidate(p) and not _hidden(p, root) and not p.is_dir()), key=natural_key)
 
 
 def _hidden(path: Path, root: Path) -> bool:
@@ -44,7 +48,7 @@ def collect_paths(paths: Iterable[str | os.PathLike], *, recursive: bool = False
         p = Path(raw)
         found = list_images(p, recursive=recursive) if p.is_dir() else [p]
         for f in found:
-            key = f.resolve()
+            key = Path(os.path.realpath(f))  # never raises, even on link loops
             if key not in seen:
                 seen.add(key)
                 out.append(f)

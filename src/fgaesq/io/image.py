@@ -8,10 +8,13 @@ and guards against decompression bombs.
 from __future__ import annotations
 
 import io
+import logging
 import os
+import stat
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pillow_heif
 from PIL import Image, ImageFile, UnidentifiedImageError
 
@@ -19,6 +22,33 @@ from fgaesq.io.errors import ImageError
 
 pillow_heif.register_heif_opener()
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never silently half-grey
+
+
+def _silence_libtiff() -> None:
+    """Stop libtiff printing its own warnings/errors on stderr (failures still reach us as Pillow errors).
+
+    Pillow's libtiff reports through its return codes, which `load_image` turns into one ImageError line; the
+    library's default handlers would also print raw lines such as "ZIPDecode: Decoding error ..." per bad file.
+    """
+    import ctypes
+
+    try:
+        from PIL import _imaging  # noqa: F401 - loads the libtiff Pillow links against
+
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+            libs = {ln.split()[-1] for ln in fh if "libtiff" in ln.rsplit("/", 1)[-1] and ".so" in ln}
+        for lib in libs:
+            handle = ctypes.CDLL(lib)
+            handle.TIFFSetWarningHandler(None)
+            handle.TIFFSetErrorHandler(None)
+    except (OSError, AttributeError, ImportError):  # not Linux, or a libtiff without these symbols: keep defaults
+        pass
+
+
+_silence_libtiff()
+# Pillow logs some refusals ("More samples per pixel than can be decoded") before raising; the raise becomes our
+# one-line ImageError, so without a handler of its own Python's last-resort handler would print a second line.
+logging.getLogger("PIL").addHandler(logging.NullHandler())
 
 #: Pillow format names we decode, and the file extensions we look for in folders.
 SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "HEIF"})
@@ -58,7 +88,9 @@ _TRANSPOSE = {
 def _orientation(im: Image.Image) -> int:
     """EXIF orientation tag (1-8; 1 when absent or unreadable)."""
     try:
-        value = int(im.getexif().get(0x0112, 1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data" is handled: orientation 1
+            value = int(im.getexif().get(0x0112, 1))
     except Exception:  # noqa: BLE001 - a broken EXIF block must not stop decoding
         return 1
     return value if value in range(1, 9) else 1
@@ -108,25 +140,46 @@ def load_image(
         im = _open(io.BytesIO(bytes(path)), p, max_pixels)
     else:
         p = Path(path)
-        if not p.exists():
-            raise ImageError(p, "file not found")
-        if p.is_dir():
-            raise ImageError(p, "is a folder, not an image file")
-        if p.stat().st_size == 0:
-            raise ImageError(p, "empty file (0 bytes); re-copy it from the camera or card")
+        _check_file(p)
         im = _open(p, p, max_pixels)
     return _decode(im, p, max_size, max_pixels)
+
+
+def _check_file(p: Path) -> None:
+    """A regular, non-empty file (or a link to one); anything else raises ImageError saying what it is."""
+    try:
+        st = p.stat()
+    except FileNotFoundError as e:
+        if os.path.islink(p):
+            raise ImageError(p, "dangling symbolic link (its target does not exist); fix or remove the link") from e
+        raise ImageError(p, "file not found") from e
+    except OSError as e:
+        if os.path.islink(p):
+            raise ImageError(p, f"unusable symbolic link ({e.strerror}); fix or remove the link") from e
+        raise ImageError(p, f"cannot access ({e.strerror or e}); check its permissions") from e
+    if stat.S_ISDIR(st.st_mode):
+        raise ImageError(p, "is a folder, not an image file")
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
+                else "a device file" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "a special file")
+        raise ImageError(p, f"is {kind}, not an image file")
+    if st.st_size == 0:
+        raise ImageError(p, "empty file (0 bytes); re-copy it from the camera or card")
+    if not os.access(p, os.R_OK):
+        raise ImageError(p, "permission denied; make it readable (chmod +r)")
 
 
 def _open(fp: Path | io.BytesIO, p: Path, max_pixels: int) -> Image.Image:
     """Image.open with every failure turned into an ImageError naming p."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore")
+            # Pillow's own guard fires only far above ours, so our exact limit and message apply (see _decode).
+            Image.MAX_IMAGE_PIXELS = max(max_pixels, Image.MAX_IMAGE_PIXELS or 0)
             return Image.open(fp)
     except Image.DecompressionBombError as e:
         raise ImageError(
-            p, f"refused as a possible decompression bomb (over {max_pixels / 1e6:.0f} MP: {e}); downscale it first"
+            p, f"refused as a possible decompression bomb (over {max_pixels / 1e6:.1f} MP: {e}); downscale it first"
         ) from e
     except UnidentifiedImageError as e:
         suffix = p.suffix.lower()
@@ -135,6 +188,8 @@ def _open(fp: Path | io.BytesIO, p: Path, max_pixels: int) -> Image.Image:
         raise ImageError(p, f"not an image or unreadable/corrupt header; {_FIX_FORMAT}") from e
     except OSError as e:
         raise ImageError(p, f"cannot open ({e})") from e
+    except Exception as e:  # noqa: BLE001 - a plugin failing on a hostile header is still just a bad file
+        raise ImageError(p, f"not an image or unreadable/corrupt header ({type(e).__name__}); {_FIX_FORMAT}") from e
 
 
 def _decode(im: Image.Image, p: Path, max_size: int | None, max_pixels: int) -> Image.Image:
@@ -147,7 +202,7 @@ def _decode(im: Image.Image, p: Path, max_size: int | None, max_pixels: int) -> 
         if w * h > max_pixels:
             raise ImageError(
                 p,
-                f"{w}x{h} = {w * h / 1e6:.0f} MP exceeds the {max_pixels / 1e6:.0f} MP limit (decompression-bomb "
+                f"{w}x{h} = {w * h / 1e6:.1f} MP exceeds the {max_pixels / 1e6:.0f} MP limit (decompression-bomb "
                 "guard); downscale it first",
             )
         if w == 0 or h == 0:
@@ -161,19 +216,51 @@ def _decode(im: Image.Image, p: Path, max_size: int | None, max_pixels: int) -> 
                 pass
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                warnings.simplefilter("ignore")
                 im.load()
         except (OSError, SyntaxError, ValueError, EOFError) as e:
-            msg = str(e)
+            msg = str(e)[:200]
             if "truncated" in msg.lower():
                 raise ImageError(p, f"truncated {fmt} file ({msg}); the copy is incomplete, re-copy it") from e
             raise ImageError(p, f"corrupt {fmt} data ({msg}); re-export or re-copy the file") from e
+        except MemoryError as e:
+            raise ImageError(p, f"{fmt} data needs more memory than is available; downscale it first") from e
+        except Exception as e:  # noqa: BLE001 - any decoder failure on hostile data is a bad file, not a crash
+            raise ImageError(p, f"corrupt {fmt} data ({type(e).__name__}: {str(e)[:200]}); re-export or re-copy") from e
         orientation = _orientation(im)
         img = im.copy()
     try:
-        return _finish(img, max_size, orientation)
-    except (OSError, ValueError) as e:
-        raise ImageError(p, f"cannot convert to RGB ({e})") from e
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = _finish(img, max_size, orientation)
+    except (OSError, ValueError, TypeError, MemoryError) as e:
+        raise ImageError(p, f"cannot convert to RGB ({type(e).__name__}: {str(e)[:200]})") from e
+    if fmt in ("JPEG", "MPO"):
+        missing = _missing_fraction(out)
+        if missing >= MISSING_LIMIT:
+            raise ImageError(
+                p, f"truncated or damaged JPEG: the bottom {missing:.0%} of the picture is missing (decodes as flat "
+                "grey); re-copy the file"
+            )
+    return out
+
+
+#: A JPEG whose bottom rows decode as this fraction (or more) of flat grey is refused as mostly missing.
+MISSING_LIMIT = 0.2
+
+
+def _missing_fraction(img: Image.Image) -> float:
+    """Fraction of the height, from the bottom, that is flat mid-grey: what libjpeg fills in for absent data."""
+    a = np.asarray(img.convert("RGB"))
+    if a.shape[0] < 8:
+        return 0.0
+    lo, hi = a.min(axis=(1, 2)), a.max(axis=(1, 2))
+    flat = (hi.astype(int) - lo <= 2) & (lo >= 120) & (hi <= 136)
+    if flat[-1] == 0:
+        return 0.0
+    good = np.flatnonzero(~flat)
+    first_missing = good[-1] + 1 if good.size else 0
+    return (a.shape[0] - first_missing) / a.shape[0]
 
 
 #: Formats and modes a browser shows with exactly the pixels `load_image` gives (at full size).
@@ -189,7 +276,7 @@ def browser_safe(path: str | os.PathLike) -> bool:
     """
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore")
             with Image.open(path) as im:
                 return (
                     im.format in _BROWSER_FORMATS

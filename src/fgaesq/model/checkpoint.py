@@ -160,7 +160,7 @@ def read_checkpoint_info(path: str | Path) -> CheckpointInfo:
                 f"{cfg_path}: not an fgaesq checkpoint config (no {e} field); write checkpoints with fgaesq train "
                 "or save_checkpoint()"
             ) from e
-        except (json.JSONDecodeError, TypeError, ValueError) as e:
+        except (json.JSONDecodeError, TypeError, ValueError, RecursionError) as e:  # incl. non-UTF-8 bytes
             raise CheckpointError(f"{cfg_path}: not an fgaesq checkpoint config ({e})") from e
     try:
         with safe_open(str(weights), framework="pt") as f:

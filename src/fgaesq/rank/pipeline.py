@@ -142,9 +142,19 @@ def score_paths(
 class _EmbedCache:
     """Embeds each image once, whoever asks (grouping, then reference choice)."""
 
-    def __init__(self, scorer: Scorer, progress: ProgressFactory | None, chunk: int) -> None:
+    def __init__(
+        self, scorer: Scorer, progress: ProgressFactory | None, chunk: int, failed: dict[Path, FileError]
+    ) -> None:
         self.scorer, self.progress, self.chunk = scorer, progress or _no_progress, chunk
         self.features: dict[Path, np.ndarray] = {}
+        self.failed = failed
+
+    def _embed_one(self, p: Path) -> np.ndarray | None:
+        try:
+            return np.asarray(self.scorer.embed([p]))[0]
+        except Exception as e:  # noqa: BLE001 - an image the model cannot read is skipped, not the run
+            self.failed.setdefault(p, _as_error(p, e))
+            return None
 
     def __call__(self, paths: Sequence[Path]) -> np.ndarray:
         todo = [p for p in paths if p not in self.features]
@@ -152,10 +162,17 @@ class _EmbedCache:
             advance = self.progress("embedding", len(todo))
             for r in _chunks(len(todo), self.chunk):
                 part = [todo[i] for i in r]
-                for p, f in zip(part, np.asarray(self.scorer.embed(part)), strict=True):
+                try:
+                    feats = list(np.asarray(self.scorer.embed(part)))
+                except Exception:  # noqa: BLE001 - retry one by one; a failing image gets a zero feature
+                    feats = [self._embed_one(p) for p in part]
+                for p, f in zip(part, feats, strict=True):
                     self.features[p] = f
                 advance(len(r))
-        return np.stack([self.features[p] for p in paths])
+        ok = [self.features[p] for p in paths if self.features[p] is not None]
+        # a failed image joins any group (it is dropped from its series before scoring)
+        stand_in = np.mean(ok, axis=0) if ok else np.ones(1)
+        return np.stack([f if f is not None else stand_in for f in (self.features[p] for p in paths)])
 
 
 def series_key(images: Sequence[Path]) -> str:
@@ -170,8 +187,9 @@ class _SeriesEmbed(_EmbedCache):
     similarity split keeps a time group whole (the common case), ranking reuses those scores.
     """
 
-    def __init__(self, scorer: Scorer, progress, chunk: int, times: dict[Path, float], time_gap: float) -> None:
-        super().__init__(scorer, progress, chunk)
+    def __init__(self, scorer: Scorer, progress, chunk: int, failed: dict[Path, FileError], times: dict[Path, float],
+                 time_gap: float) -> None:
+        super().__init__(scorer, progress, chunk, failed)
         self.times, self.time_gap = times, time_gap
         self.series_scores: dict[tuple[Path, ...], np.ndarray] = {}
 
@@ -268,13 +286,12 @@ def _score_series(
 
 
 def _rank_series(series: list[Series], used: str, scorer: Scorer, errors: list[FileError], embed, progress,
-                 settings: dict) -> RankResult:
+                 failed: dict[Path, FileError], settings: dict) -> RankResult:
     """Series mode: one forward per image, ranked by its score against its series."""
     known = getattr(embed, "series_scores", {})
     multi = [s for s in series if len(s) > 1 and tuple(s.images) not in known]
     lone = [s for s in series if len(s) == 1]
     advance = (progress or _no_progress)("ranking series", sum(len(s) for s in series))
-    failed: dict[Path, FileError] = {}
     by_series = dict(zip([s.name for s in multi], _score_series(scorer, multi, failed, advance), strict=True))
     by_series.update({s.name: known[tuple(s.images)] for s in series if len(s) > 1 and tuple(s.images) in known})
     lone_scores = _score_singles(scorer, [s.images[0] for s in lone], 64, failed, advance)
@@ -288,9 +305,10 @@ def _rank_series(series: list[Series], used: str, scorer: Scorer, errors: list[F
         keep.sort(key=lambda iv: (-iv[1], iv[0]))
         ranked = [RankedImage(r + 1, str(s.images[i]), v, v, 0) for r, (i, v) in enumerate(keep)]
         results.append(SeriesResult(s.name, "series" if len(s) > 1 else "single", 0, len(keep), ranked))
-    total = sum(len(s) for s in multi) + len(lone) + len(embed.features)  # reused series passes count once
+    embedded = sum(f is not None for f in embed.features.values())
+    total = sum(len(s) for s in multi) + len(lone) + embedded  # reused series passes count once
     return RankResult(scorer.name, used, settings, results, errors + list(failed.values()), forward_passes=total,
-                      embedded=len(embed.features))
+                      embedded=embedded)
 
 
 def rank_paths(
@@ -324,11 +342,12 @@ def rank_paths(
     ok, errors = validate(paths, max_size, progress)
     chunk = chunk or _chunk_size(scorer)
     times = [capture_time(p) for p in ok]
+    failed: dict[Path, FileError] = {}
     if mode == "series" and "with_features" in inspect.signature(scorer.score_series).parameters:
-        embed = _SeriesEmbed(scorer, progress, chunk, {p: t.timestamp for p, t in zip(ok, times, strict=True)},
-                             time_gap)
+        embed = _SeriesEmbed(scorer, progress, chunk, failed,
+                             {p: t.timestamp for p, t in zip(ok, times, strict=True)}, time_gap)
     else:
-        embed = _EmbedCache(scorer, progress, chunk)
+        embed = _EmbedCache(scorer, progress, chunk, failed)
     series, used = discover_series(
         ok,
         root,
@@ -339,8 +358,11 @@ def rank_paths(
         time_gap=time_gap,
         similarity=similarity,
     )
+    if failed:  # images the model could not read while grouping leave their series
+        kept = [(s, [i for i, p in enumerate(s.images) if p not in failed]) for s in series]
+        series = [Series(s.name, [s.images[i] for i in idx], [s.ids[i] for i in idx]) for s, idx in kept if idx]
     if mode == "series":
-        return _rank_series(series, used, scorer, errors, embed, progress,
+        return _rank_series(series, used, scorer, errors, embed, progress, failed,
                             {"series_by": series_by, "time_gap": time_gap, "similarity": similarity, "mode": mode,
                              "max_size": max_size})
     # which pairs: all for small series, k references per image for large ones
@@ -355,7 +377,6 @@ def rank_paths(
     jobs = [(s.images[i], s.images[j], s.pair_id(i, j)) for s, pairs in plans for i, j in pairs]
     singles = [s.images[0] for s, pairs in plans if not pairs]
     advance = (progress or _no_progress)("ranking pairs", len(jobs) + len(singles))
-    failed: dict[Path, FileError] = {}
     pair_scores = _score_pairs(scorer, jobs, chunk, failed, advance)
     single_scores = _score_singles(scorer, singles, chunk, failed, advance)
     results, cursor, single_cursor = [], 0, 0
@@ -363,7 +384,7 @@ def rank_paths(
         if not pairs:
             score = float(single_scores[single_cursor])
             single_cursor += 1
-            if score != score:  # failed while scoring
+            if score != score or s.images[0] in failed:  # failed while scoring
                 continue
             ranked = [RankedImage(1, str(s.images[0]), score, score, 0)]
             results.append(SeriesResult(s.name, "single", 0, 1, ranked))
@@ -386,5 +407,6 @@ def rank_paths(
     errors = errors + list(failed.values())
     settings = {"series_by": series_by, "time_gap": time_gap, "similarity": similarity, "mode": mode, "k": k,
                 "references": references, "max_size": max_size}
-    total = 2 * len(jobs) + len(singles) + len(embed.features)
-    return RankResult(scorer.name, used, settings, results, errors, forward_passes=total, embedded=len(embed.features))
+    embedded = sum(f is not None for f in embed.features.values())
+    total = 2 * len(jobs) + len(singles) + embedded
+    return RankResult(scorer.name, used, settings, results, errors, forward_passes=total, embedded=embedded)

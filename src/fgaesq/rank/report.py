@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from pathlib import Path
 
 from rich.table import Table
 
+from fgaesq.io.atomic import atomic_write_text
+from fgaesq.io.names import json_text, printable
 from fgaesq.io.xmp import rating_for_rank
 from fgaesq.rank.pipeline import RankResult, ScoreResult
 
@@ -76,8 +77,8 @@ def rank_dict(result: RankResult) -> dict:
 
 
 def to_json(doc: dict) -> str:
-    """Stable, pretty JSON text."""
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    """Stable, pretty JSON text (valid UTF-8; undecodable name bytes become \\udcXX escapes that read back exactly)."""
+    return json_text(doc, indent=2) + "\n"
 
 
 def score_csv(result: ScoreResult) -> str:
@@ -113,16 +114,17 @@ def rank_csv(result: RankResult) -> str:
 
 
 def write_output(path: Path, json_doc: dict, csv_text: str) -> None:
-    """Write JSON or CSV by the file's extension (.json / .csv)."""
+    """Write JSON or CSV by the file's extension (.json / .csv), atomically (no partial file on failure).
+
+    CSV keeps file names byte-exact: name bytes that are not UTF-8 are written as they are on disk.
+    """
     suffix = path.suffix.lower()
     if suffix == ".json":
-        text = to_json(json_doc)
+        atomic_write_text(path, to_json(json_doc), make_parents=True)
     elif suffix == ".csv":
-        text = csv_text
+        atomic_write_text(path, csv_text, errors="surrogateescape", make_parents=True)
     else:
         raise ValueError(f"--out {path}: use a .json or .csv file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 def _short(paths: list[str]) -> tuple[str, dict[str, str]]:
@@ -133,8 +135,8 @@ def _short(paths: list[str]) -> tuple[str, dict[str, str]]:
     try:
         base = os.path.commonpath(parents)
     except ValueError:
-        return "", {p: p for p in paths}
-    return base, {p: os.path.relpath(p, base) for p in paths}
+        return "", {p: printable(p) for p in paths}
+    return printable(base), {p: printable(os.path.relpath(p, base)) for p in paths}
 
 
 def score_table(result: ScoreResult) -> Table:
@@ -161,6 +163,6 @@ def rank_table(result: RankResult) -> Table:
     t.add_column("", justify="left")
     for s in result.series:
         for im in s.ranking:
-            t.add_row(s.series if im.rank == 1 else "", str(im.rank), short[im.path], f"{im.score:.4f}",
+            t.add_row(printable(s.series) if im.rank == 1 else "", str(im.rank), short[im.path], f"{im.score:.4f}",
                       "best" if im.rank == 1 else "", end_section=im.rank == len(s.ranking))
     return t

@@ -67,6 +67,10 @@ def train_cmd(**kwargs: Any) -> None:
     except (DataFormatError, ValueError, FileNotFoundError) as e:
         typer.echo(f"fgaesq train: {e}", err=True)
         raise typer.Exit(2) from None
+    except (EOFError, OSError) as e:  # an unreadable file met while training: one line, not click's "Aborted."
+        where = getattr(e, "filename", None)
+        typer.echo(f"fgaesq train: {where + ': ' if where else ''}{type(e).__name__}: {e}", err=True)
+        raise typer.Exit(1) from None
     except RuntimeError as e:  # text tower / weights unavailable: one clear line
         if type(e).__name__ in ("TextTowerError", "OpenAIWeightsError", "CheckpointError"):
             typer.echo(f"fgaesq train: {e}", err=True)

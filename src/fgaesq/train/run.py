@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import dataclasses
 import importlib
 import logging
+import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -117,15 +121,94 @@ def _devices(spec: str) -> Any:
     return int(spec)
 
 
+def quiet_lightning() -> None:
+    """Keep Lightning's banners, tips and deprecation warnings off the terminal (errors still show)."""
+    for name in ("lightning.pytorch.utilities.rank_zero", "lightning.pytorch.accelerators.cuda",
+                 "lightning.fabric.utilities.seed", "lightning.pytorch.callbacks.model_summary"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for category in (DeprecationWarning, FutureWarning):
+        warnings.filterwarnings("ignore", category=category, module=r"(lightning|torch|torchmetrics)(\.|$)")
+    with contextlib.suppress(ImportError):
+        from lightning.fabric.utilities.warnings import PossibleUserWarning
+
+        warnings.filterwarnings("ignore", category=PossibleUserWarning)
+    warnings.filterwarnings("ignore", message=r".*(litmodels|LitLogger|Tip:).*")
+    warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+    # on resume the logs are kept (see merge_metrics) and checkpoints are added to, so these would mislead
+    warnings.filterwarnings("ignore", message=r"Experiment logs directory .* exists and is not empty")
+    warnings.filterwarnings("ignore", message=r"Checkpoint directory .* exists and is not empty")
+
+
+def check_resume_checkpoint(path: str | Path) -> int:
+    """The global step a Lightning checkpoint resumes from; raises CheckpointError naming an unusable file."""
+    from fgaesq.model.statedict import CheckpointError
+
+    p = Path(path)
+    if not p.is_file():
+        raise CheckpointError(f"{p}: no such checkpoint to resume from; give --resume PATH.ckpt or 'last' "
+                              "after a run has saved one")
+    if p.stat().st_size == 0:
+        raise CheckpointError(f"{p}: empty file (0 bytes); resume from another checkpoint in the same folder")
+    try:
+        state = torch.load(p, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as e:  # noqa: BLE001 - truncated zips, random bytes and foreign pickles fail in many ways
+        first = (str(e).splitlines() or [""])[0][:160]
+        raise CheckpointError(
+            f"{p}: not a readable training checkpoint ({type(e).__name__}: {first}); it is damaged or incomplete - "
+            "resume from another checkpoint in the same folder"
+        ) from None
+    if not isinstance(state, dict) or "state_dict" not in state:
+        raise CheckpointError(f"{p}: not a Lightning training checkpoint (no state_dict); give a .ckpt written by "
+                              "fgaesq train")
+    try:
+        return int(state.get("global_step", 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _read_metrics(path: Path) -> tuple[list[str], list[dict]]:
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            return list(reader.fieldnames or []), list(reader)
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return [], []
+
+
+def merge_metrics(before: Path, after: Path, resumed_step: int) -> None:
+    """Put the rows logged before a resume back in front of the resumed run's rows (none logged twice)."""
+    old_cols, old = _read_metrics(before)
+    new_cols, new = _read_metrics(after)
+
+    def step(row: dict) -> float:
+        try:
+            return float(row.get("step") or 0)
+        except ValueError:
+            return 0.0
+
+    cutoff = min((step(r) for r in new), default=resumed_step)
+    rows = [r for r in old if step(r) < cutoff] + new
+    cols = list(dict.fromkeys(old_cols + new_cols))
+    from fgaesq.io.atomic import atomic_open
+
+    with atomic_open(after, newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=cols, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    before.unlink()
+
+
 def make_trainer(cfg: TrainConfig, *, callbacks: list | None = None, monitor: str | None = "val/select", **extra: Any):
     """The Lightning Trainer of a run: checkpoints (best + last), CSV + TensorBoard logs, progress bars."""
     import lightning as L
     from lightning.pytorch.callbacks import ModelCheckpoint
     from lightning.pytorch.loggers import CSVLogger
 
+    quiet_lightning()
     t = cfg.trainer
     out = Path(t.out_dir)
-    loggers = [CSVLogger(out, name="logs", version="")]
+    # flushed as often as it logs, so a killed run keeps its metrics up to the kill
+    loggers = [CSVLogger(out, name="logs", version="", flush_logs_every_n_steps=max(1, int(t.log_every or 1)))]
     try:
         from lightning.pytorch.loggers import TensorBoardLogger
 
@@ -185,6 +268,10 @@ def train(cfg: TrainConfig, *, callbacks: list | None = None, **trainer_kw: Any)
     from fgaesq.train.module import FGAesQModule
     from fgaesq.train.text import TextTower
 
+    ckpt = cfg.trainer.resume
+    if ckpt == "last":
+        ckpt = str(Path(cfg.trainer.out_dir) / "checkpoints" / "last.ckpt")
+    resumed_step = check_resume_checkpoint(ckpt) if ckpt else None  # before any work: one line if unusable
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
     model = build_model(cfg)
     builder = input_builder_for(model)
@@ -199,10 +286,21 @@ def train(cfg: TrainConfig, *, callbacks: list | None = None, **trainer_kw: Any)
     if not has_val:
         extra.setdefault("limit_val_batches", 0)
     trainer = make_trainer(cfg, callbacks=callbacks, monitor="val/select" if has_val else None, **extra)
-    ckpt = cfg.trainer.resume
-    if ckpt == "last":
-        ckpt = str(Path(cfg.trainer.out_dir) / "checkpoints" / "last.ckpt")
-    trainer.fit(module, datamodule=data, ckpt_path=ckpt)
+    metrics = Path(cfg.trainer.out_dir) / "logs" / "metrics.csv"
+    before = metrics.with_name("metrics.before-resume.csv")
+    if resumed_step is not None:
+        if metrics.is_file() and trainer.is_global_zero:
+            if before.is_file():  # an earlier resume was killed too: keep its rows as well
+                merge_metrics(before, metrics, resumed_step)
+            os.replace(metrics, before)  # Lightning's CSV logger starts metrics.csv afresh
+    try:
+        trainer.fit(module, datamodule=data, ckpt_path=ckpt)
+    finally:
+        if resumed_step is not None and before.is_file() and trainer.is_global_zero:
+            if metrics.is_file():
+                merge_metrics(before, metrics, resumed_step)
+            else:
+                os.replace(before, metrics)
     result: dict[str, Any] = {"metrics": {k: float(v) for k, v in trainer.callback_metrics.items()}}
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
     result["best_checkpoint"] = best or None

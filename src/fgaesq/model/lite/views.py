@@ -83,16 +83,21 @@ def make_views(img: Image.Image, boxes: Sequence[tuple[int, int]], size: int) ->
     return torch.stack(views)
 
 
+def view_image(ref: ImageSource, config: LiteConfig) -> Image.Image:
+    """The image the views of ``ref`` are cut from: working size, at least one view on the short side."""
+    return _ensure_min(open_image(ref, config.work_size), config.view_size)
+
+
 def single_views(ref: ImageSource, config: LiteConfig) -> torch.Tensor:
     """Views of one image in single mode (no reference)."""
-    img = _ensure_min(open_image(ref, config.work_size), config.view_size)
+    img = view_image(ref, config)
     return make_views(img, single_boxes(*img.size, config.view_size, config.n_crops), config.view_size)
 
 
-def pair_views(a: ImageSource, b: ImageSource, config: LiteConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """Views of both images of a pair, crops at the same windows where they differ most."""
-    ia = _ensure_min(open_image(a, config.work_size), config.view_size)
-    ib = _ensure_min(open_image(b, config.work_size), config.view_size)
+def pair_view_boxes(
+    ia: Image.Image, ib: Image.Image, config: LiteConfig
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Top-left corners of both images' crops in pair mode: the same windows, where the two differ most."""
     ib_on_a = ib.resize(ia.size, Image.Resampling.BICUBIC) if ib.size != ia.size else ib
     boxes_a = pair_boxes(ia, ib_on_a, config.view_size, config.n_crops)
     sx, sy = ib.size[0] / ia.size[0], ib.size[1] / ia.size[1]
@@ -100,4 +105,12 @@ def pair_views(a: ImageSource, b: ImageSource, config: LiteConfig) -> tuple[torc
     boxes_b = [
         (int(min(round(x * sx), ib.size[0] - s)), int(min(round(y * sy), ib.size[1] - s))) for x, y in boxes_a
     ]
+    return boxes_a, boxes_b
+
+
+def pair_views(a: ImageSource, b: ImageSource, config: LiteConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Views of both images of a pair, crops at the same windows where they differ most."""
+    ia, ib = view_image(a, config), view_image(b, config)
+    boxes_a, boxes_b = pair_view_boxes(ia, ib, config)
+    s = config.view_size
     return make_views(ia, boxes_a, s), make_views(ib, boxes_b, s)

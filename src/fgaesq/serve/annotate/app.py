@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import importlib
-import io
 import os
 import threading
 from pathlib import Path
 from urllib.parse import quote, unquote
 
 from fastapi import FastAPI, Form, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from fgaesq.io import ImageError, load_image
 from fgaesq.io.image import browser_safe
 from fgaesq.serve.annotate.catalog import CONVERT_EXTS, Catalog
-from fgaesq.serve.annotate.db import make_engine
+from fgaesq.serve.annotate.db import make_engine, save_series_folders
+from fgaesq.serve.annotate.preview import PreviewError, preview_png
 from fgaesq.serve.annotate.store import AnnotationStore, Assignment, PairUnavailable, Progress, VoteRejected
 from fgaesq.serve.annotate.validate import InvalidInput, clean_annotator, clean_choice, clean_token
 
@@ -37,6 +37,10 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
+#: Largest request body accepted (votes and forms are a few hundred bytes); larger ones get 413.
+MAX_BODY_BYTES = 64 * 1024
+#: Vote ids shown on /judge?saved= are database integers; anything longer is ignored.
+MAX_ID_DIGITS = 18
 NOTICES = {
     "taken": "That pair was reassigned while you were away and already has its votes; here is the next one."
 }
@@ -110,12 +114,53 @@ def _annotator_from(request: Request) -> str | None:
         return None
 
 
+class UnambiguousFraming:
+    """ASGI guard: a request carrying both Content-Length and Transfer-Encoding (request smuggling) gets 400."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001 - any ASGI app
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 - ASGI signature
+        if scope["type"] == "http":
+            names = [k.lower() for k, _ in scope.get("headers", ())]
+            lengths = names.count(b"content-length")
+            if (lengths and b"transfer-encoding" in names) or lengths > 1:
+                response = JSONResponse(
+                    {"detail": "ambiguous request framing (Content-Length with Transfer-Encoding); send one"},
+                    status_code=400,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _short_errors(exc: RequestValidationError) -> list[dict]:
+    """Validation errors without the posted input (never echoed back) and with short messages."""
+    return [
+        {"loc": [str(x)[:64] for x in e.get("loc", ())][:6], "msg": str(e.get("msg", "invalid"))[:200]}
+        for e in exc.errors()[:5]
+    ]
+
+
+def _vote_id(saved: str | None) -> int | None:
+    """The vote id of /judge?saved=…, or None when absent or not a plausible id."""
+    text = (saved or "").strip()
+    return int(text) if text.isdecimal() and text.isascii() and len(text) <= MAX_ID_DIGITS else None
+
+
 def create_app(store: AnnotationStore, *, allowed_hosts: list[str] | None = None) -> FastAPI:
     """The annotation app over `store`; `allowed_hosts` limits the Host header (DNS-rebinding guard), None = any."""
-    app = FastAPI(title="fgaesq annotate", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="fgaesq annotate", docs_url=None, redoc_url=None, openapi_url=None, max_body_size=MAX_BODY_BYTES
+    )
     app.state.store = store
     if allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)
+    app.add_middleware(UnambiguousFraming)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _short_errors(exc)}, status_code=422)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202
@@ -161,10 +206,11 @@ def create_app(store: AnnotationStore, *, allowed_hosts: list[str] | None = None
         return response
 
     @app.get("/judge", response_class=HTMLResponse)
-    def judge(request: Request, saved: int | None = None, notice: str | None = None) -> Response:
+    def judge(request: Request, saved: str | None = None, notice: str | None = None) -> Response:
         who = _annotator_from(request)
         if who is None:
             return RedirectResponse("/", status_code=303)
+        saved = _vote_id(saved)
         if saved is not None and not store.is_vote_of(saved, who):
             saved = None  # confirm only votes that are really stored
         pair = store.next_pair(who)
@@ -214,14 +260,12 @@ def create_app(store: AnnotationStore, *, allowed_hosts: list[str] | None = None
             raise HTTPException(status_code=404, detail="no such image")
         headers = {"Cache-Control": "private, max-age=3600"}
         if path.suffix.lower() in CONVERT_EXTS or not browser_safe(path):
-            # the browser gets the pixels the model sees: decoded by fgaesq.io.load_image, lossless PNG
+            # decoded by fgaesq.io.load_image (the pixels the model sees), as a bounded-size lossless PNG preview
             try:
-                img = load_image(path, max_size=None)
-            except ImageError as exc:
-                raise HTTPException(status_code=415, detail=exc.reason) from exc
-            buf = io.BytesIO()
-            img.save(buf, format="PNG", compress_level=1)
-            return Response(buf.getvalue(), media_type="image/png", headers=headers)
+                body = preview_png(path)
+            except PreviewError as exc:
+                raise HTTPException(status_code=422, detail=f"cannot show {name}: {exc.reason}") from None
+            return Response(body, media_type="image/png", headers=headers)
         return FileResponse(path, headers=headers)
 
     # --- JSON API ------------------------------------------------------------------------------
@@ -284,9 +328,10 @@ def build_store(
     root: str | Path, db_url: str, *, target_votes: int = 3, lease_seconds: float = 600.0
 ) -> AnnotationStore:
     """Scan ROOT and open the database: the store the app runs on."""
-    return AnnotationStore(
-        make_engine(db_url), Catalog.scan(root), target_votes=target_votes, lease_seconds=lease_seconds
-    )
+    catalog = Catalog.scan(root)  # before the database, so a bad ROOT leaves no database file behind
+    engine = make_engine(db_url)
+    save_series_folders(engine, {s.name: s.directory for s in catalog.series.values()})
+    return AnnotationStore(engine, catalog, target_votes=target_votes, lease_seconds=lease_seconds)
 
 
 def app_from_env() -> FastAPI:

@@ -1,5 +1,8 @@
 """The image catalogue: series = direct sub-folders of ROOT holding at least two images.
 
+A flat ROOT (images directly in it, no series sub-folders) is grouped as `fgaesq rank --series-by time` groups
+it: by capture time (EXIF, else file time), a new series after a 30 s gap, named `series-001`, ….
+
 Every image the app serves is looked up here by (series, file name) — never built from a raw URL path —
 and its resolved location must lie under ROOT, so traversal (`..`, encoded or not) and symlinks that
 point out of ROOT are refused.
@@ -30,6 +33,12 @@ class Series:
 
     name: str
     images: tuple[str, ...]
+    folder: str | None = None  # folder under ROOT holding the images: the series name unless grouped from ROOT
+
+    @property
+    def directory(self) -> str:
+        """The images' folder relative to ROOT ("" for series grouped from a flat ROOT)."""
+        return self.name if self.folder is None else self.folder
 
     def pairs(self) -> Iterator[tuple[str, str]]:
         """Every unordered pair (lo, hi) of image names, lo < hi."""
@@ -61,6 +70,22 @@ def _safe_name(name: str) -> bool:
     )
 
 
+def _flat_series(base: Path) -> dict[str, Series]:
+    """Series of a flat ROOT, grouped by capture time like `fgaesq rank --series-by time` (≥ 2 images each)."""
+    from fgaesq.io import capture_time
+    from fgaesq.rank.series import discover_series
+
+    images = [
+        f for f in base.iterdir()
+        if f.suffix.lower() in IMAGE_EXTS and _safe_name(f.name) and f.is_file() and _inside(f.resolve(), base)
+    ]
+    if len(images) < 2:
+        return {}
+    times = [capture_time(f).timestamp for f in images]
+    groups, _ = discover_series(images, base, series_by="time", times=times)
+    return {g.name: Series(g.name, tuple(sorted(p.name for p in g.images)), "") for g in groups if len(g) >= 2}
+
+
 @dataclass
 class Catalog:
     """Series found under `root` (resolved); built with `Catalog.scan`."""
@@ -88,9 +113,11 @@ class Catalog:
             if len(names) >= 2:
                 found[sub.name] = Series(sub.name, tuple(names))
         if not found:
+            found = _flat_series(base)
+        if not found:
             raise CatalogError(
                 f"{root}: no series found; put each series' images (JPEG, PNG, WebP, TIFF, HEIC …) "
-                "in its own sub-folder, at least two per folder"
+                "in its own sub-folder, at least two per folder, or bursts (shots seconds apart) directly in it"
             )
         return cls(base, found)
 
@@ -115,7 +142,7 @@ class Catalog:
         s = self.series.get(series)
         if s is None or name not in s.images:
             return None
-        path = (self.root / series / name).resolve()
+        path = (self.root / s.directory / name).resolve()
         if not _inside(path, self.root) or not path.is_file():
             return None
         return path

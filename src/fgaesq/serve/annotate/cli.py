@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
+import socket
+import sys
 from pathlib import Path
 
 import click
@@ -36,6 +39,29 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def _port_free(host: str, port: int) -> str | None:
+    """None when (host, port) can be bound now, else the reason (checked before anything is created)."""
+    import errno
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return f"cannot resolve --host {host} ({exc.strerror})"
+    for family, _, _, _, addr in infos:
+        with contextlib.closing(socket.socket(family, socket.SOCK_STREAM)) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(addr)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return (f"cannot listen on {host}:{port} ({exc.strerror}); is another server running? "
+                            "choose another --port")
+                if exc.errno == errno.EACCES:
+                    return f"cannot listen on {host}:{port} ({exc.strerror}); choose a --port above 1023"
+                # e.g. an IPv6 address on a machine without IPv6: uvicorn reports it if it matters
+    return None
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -65,13 +91,19 @@ def serve_cmd(
         1, min=1, max=64, help="Server processes (safe: assignments lock the database)."
     ),
 ) -> None:
-    """Serve the annotation app: two images of a series side by side, choose with ← → ↓."""
+    """Serve the annotation app: two images of a series side by side, choose with ← → ↓.
+
+    Exit codes: 0 stopped normally, 2 bad ROOT, --db or port (nothing created), 3 the server failed to start.
+    """
     import uvicorn
 
     from fgaesq.serve.annotate.app import build_store
     from fgaesq.serve.annotate.catalog import CatalogError
     from fgaesq.serve.annotate.db import DatabaseError, display_url, normalise_url
 
+    busy = _port_free(host, port)
+    if busy:
+        _fail(busy)
     try:
         url = normalise_url(db)
         store = build_store(
@@ -135,8 +167,15 @@ def export_cmd(
         _fail(str(exc))
     try:
         n = export_votes(engine, out, bare_names=bare_names)
+        if out == "-":
+            sys.stdout.flush()
+    except BrokenPipeError:  # `--out - | head`: the reader has what it wanted
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
     except OSError as exc:
-        _fail(f"{out}: cannot write ({exc.strerror}); choose another --out")
+        reason = getattr(exc, "reason", None) or f"cannot write ({exc.strerror or exc})"
+        _fail(f"{out}: {reason}; choose another --out")
     finally:
         engine.dispose()
     if out != "-":

@@ -73,6 +73,15 @@ leases = Table(
     Column("expires_at", DateTime(timezone=False), nullable=False),  # UTC
 )
 
+#: Where each series' images live under ROOT ("" for series grouped from a flat ROOT), so that the export writes
+#: paths `fgaesq calibrate --root ROOT` finds; rewritten from the catalogue each time the server starts.
+series_folders = Table(
+    "series_folders",
+    metadata,
+    Column("series", String(NAME_LEN), primary_key=True),
+    Column("folder", String(NAME_LEN), nullable=False),
+)
+
 #: A single row locked by every assignment/vote transaction on PostgreSQL.
 assign_lock = Table("assign_lock", metadata, Column("id", Integer, primary_key=True, autoincrement=False))
 
@@ -154,6 +163,26 @@ def make_engine(spec: str | URL) -> Engine:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseError(f"{display_url(url)}: cannot open the database ({reason})") from None
     return engine
+
+
+def save_series_folders(engine: Engine, folders: dict[str, str]) -> None:
+    """Record series → folder under ROOT (kept for series no longer in ROOT: their votes still export right)."""
+    with engine.begin() as conn:
+        lock(conn)
+        known = {r.series: r.folder for r in conn.execute(select(series_folders.c.series, series_folders.c.folder))}
+        for series, folder in folders.items():
+            if series not in known:
+                conn.execute(insert(series_folders).values(series=series, folder=folder))
+            elif known[series] != folder:
+                conn.execute(
+                    series_folders.update().where(series_folders.c.series == series).values(folder=folder)
+                )
+
+
+def series_folder_map(engine: Engine) -> dict[str, str]:
+    """The recorded series → folder under ROOT (empty for databases written before it was recorded)."""
+    with engine.connect() as conn:
+        return {r.series: r.folder for r in conn.execute(select(series_folders.c.series, series_folders.c.folder))}
 
 
 def lock(conn: Connection) -> None:

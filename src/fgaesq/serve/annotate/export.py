@@ -18,6 +18,7 @@ from typing import TextIO
 from sqlalchemy import Engine, select
 
 from fgaesq.calibrate.votes import COLUMNS
+from fgaesq.io.atomic import atomic_open
 from fgaesq.serve.annotate import db
 
 
@@ -43,10 +44,13 @@ def iter_votes(engine: Engine) -> Iterator[dict]:
             }
 
 
-def _rooted(rows: Iterator[dict], bare_names: bool) -> Iterator[dict]:
+def _rooted(rows: Iterator[dict], bare_names: bool, folders: dict[str, str]) -> Iterator[dict]:
+    """Image names as paths relative to ROOT: `folder/file`, the folder recorded for the series (else its name)."""
     for r in rows:
         if not bare_names:
-            r = {**r, "image_a": f"{r['series']}/{r['image_a']}", "image_b": f"{r['series']}/{r['image_b']}"}
+            folder = folders.get(r["series"], r["series"])
+            prefix = f"{folder}/" if folder else ""
+            r = {**r, "image_a": prefix + r["image_a"], "image_b": prefix + r["image_b"]}
         yield r
 
 
@@ -85,11 +89,9 @@ def export_votes(engine: Engine, out: str | Path, fmt: str | None = None, *, bar
         fmt = "jsonl" if target.lower().endswith((".jsonl", ".ndjson")) else "csv"
     if fmt not in ("csv", "jsonl"):
         raise ValueError(f"unknown export format {fmt!r}; use csv or jsonl")
+    folders = db.series_folder_map(engine)
     if target == "-":
-        return _write(_rooted(iter_votes(engine), bare_names), sys.stdout, fmt)
-    path = Path(target)
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("w", encoding="utf-8", newline="") as fh:
-        n = _write(_rooted(iter_votes(engine), bare_names), fh, fmt)
-    tmp.replace(path)
-    return n
+        return _write(_rooted(iter_votes(engine), bare_names, folders), sys.stdout, fmt)
+    # a unique temporary file in the same folder (never a fixed name that could be a planted link), renamed on success
+    with atomic_open(Path(target), encoding="utf-8", newline="") as fh:
+        return _write(_rooted(iter_votes(engine), bare_names, folders), fh, fmt)

@@ -1,0 +1,1 @@
+"""Integrations with other systems (Ray Data). Each module imports its optional dependency on use."""

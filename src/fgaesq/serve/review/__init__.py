@@ -1,0 +1,1 @@
+"""The review app: cull a ranked shoot in the browser (`fgaesq review`)."""
