@@ -98,3 +98,23 @@ def test_rank_report_is_one_file_that_chromium_shows_with_every_image(bursts, ti
     assert len(loaded) == n_frames + sections and all(loaded), loaded  # one hero per series + every frame
     assert sections == 2 and fine == 2 * 14
     assert all(u.startswith(("file:", "data:")) for u in requests), requests
+
+
+def test_a_report_name_that_is_not_html_is_refused_before_ranking(bursts, tmp_path: Path) -> None:
+    folder, _ = bursts
+    res = CliRunner().invoke(cli_app, ["rank", str(folder), "--report", str(tmp_path / "report.txt"), "-q"])
+    assert res.exit_code == 2 and "--report" in res.output and "use a .html file name" in res.output
+    assert not (tmp_path / "report.txt").exists()
+
+
+def test_a_photo_gone_since_ranking_is_one_line_in_the_report(bursts, tmp_path: Path) -> None:
+    from fgaesq.rank.report_html import report_html
+
+    _, b = bursts
+    frames = b["coffee"] + [tmp_path / "gone.jpg"]
+    doc = {"model": "m", "series_by": "folder", "summary": {"images": 3, "series": 1}, "errors": [],
+           "series": [{"series": "coffee", "ranking": [
+               {"rank": r, "path": str(p), "score": 7.0 - r, "rating": 5 - r} for r, p in enumerate(frames, 1)]}]}
+    text = report_html(doc)
+    assert text.count('src="data:image/jpeg;base64,') == 1 + 2  # hero + the two readable frames
+    assert "gone.jpg: file not found" in text and "near-tie" not in text

@@ -22,14 +22,14 @@ from fgaesq.cli import app as cli_app
 from rank_cli_helpers import burst_photos
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS, SRC_DIR, free_port, system_missing
-from .review_shoot import SIZES
+from .review_shoot import SIZES, make_shoot, rank_shoot
 
 
 class ReviewServer:
     """`fgaesq review DIR --no-browser` in a subprocess on 127.0.0.1 and a free port."""
 
-    def __init__(self, root: Path, state: Path) -> None:
-        self.root, self.state, self.proc, self.port = root, state, None, 0
+    def __init__(self, root: Path, state: Path, extra: tuple[str, ...] = (), cwd: Path | None = None) -> None:
+        self.root, self.state, self.proc, self.port, self.extra, self.cwd = root, state, None, 0, extra, cwd
         self.log = state / "server.log"
 
     @property
@@ -41,9 +41,9 @@ class ReviewServer:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC_DIR), os.environ.get("PYTHONPATH", "")])}
         cmd = [sys.executable, "-m", "fgaesq.cli", "review", str(self.root), "--no-browser", "--port", str(self.port),
                "--cache", str(self.state / "cache"), "--db", str(self.state / "review.sqlite"), "--annotator", "ann",
-               "--device", "cpu"]
+               "--device", "cpu", *self.extra]
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, cwd=self.cwd)
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -70,9 +70,9 @@ class ReviewServer:
 def review_server(tmp_path: Path):
     servers: list[ReviewServer] = []
 
-    def start(root: Path) -> ReviewServer:
+    def start(root: Path, *extra: str, cwd: Path | None = None) -> ReviewServer:
         (tmp_path / "state").mkdir(exist_ok=True)
-        s = ReviewServer(root, tmp_path / "state").start()
+        s = ReviewServer(root, tmp_path / "state", extra, cwd).start()
         servers.append(s)
         return s
 
@@ -138,8 +138,7 @@ def test_cull_a_shoot_from_the_keyboard(tmp_path: Path, review_server) -> None:
         page.keyboard.press("c")
         page.keyboard.press("ArrowLeft")
         page.wait_for_selector("#thumb-0.cur")
-        page.keyboard.press("p")
-        page.wait_for_selector("#thumb-1.cur")
+        page.keyboard.press("p")  # typed fast: the second decision waits for the first, then takes the next frame
         page.keyboard.press("x")
         page.wait_for_selector("#thumb-2.cur")
         assert _flags(page) == ["pick", "reject", ""]
@@ -165,9 +164,10 @@ def test_cull_a_shoot_from_the_keyboard(tmp_path: Path, review_server) -> None:
         page.keyboard.press("z")
         sizes = "Array.from(document.querySelectorAll('.pane img')).map(i => [i.clientWidth, i.naturalWidth, i.complete])"
         page.wait_for_function(f"{sizes}.every(([w, n, c]) => c && n >= 1000 && w === n)")
-        page.evaluate("() => { const p = document.querySelectorAll('.pane'); p[0].scrollLeft = 250; p[0].scrollTop = 120; "
-                      "p[0].dispatchEvent(new Event('scroll')); }")
-        page.wait_for_timeout(200)
+        # pan the first pane (re-sent until the app has settled after the zoom) and wait for the second to follow
+        page.wait_for_function("() => { const p = document.querySelectorAll('.pane'); p[0].scrollLeft = 250; "
+                               "p[0].scrollTop = 120; p[0].dispatchEvent(new Event('scroll')); "
+                               "return p[1].scrollLeft > 100; }")
         lefts = page.evaluate("Array.from(document.querySelectorAll('.pane')).map(p => [p.scrollLeft, p.scrollTop])")
         assert abs(lefts[0][0] - lefts[1][0]) <= 30 and abs(lefts[0][1] - lefts[1][1]) <= 30 and lefts[1][0] > 100, lefts
         page.keyboard.press("z")
@@ -180,6 +180,10 @@ def test_cull_a_shoot_from_the_keyboard(tmp_path: Path, review_server) -> None:
         with page.expect_navigation():
             page.keyboard.press("b")
         assert page.inner_text("#counts").startswith("2 of 2")
+        with page.expect_navigation():
+            page.keyboard.press("f")  # the undecided filter: nothing left
+        assert "filter=undecided" in page.url and page.locator(".scard").count() == 0
+        assert "Every series is decided" in page.inner_text("main")
 
         # reload the first series: its decisions are still there
         page.goto(server.url + "/series/0")
@@ -221,3 +225,21 @@ def test_cull_a_shoot_from_the_keyboard(tmp_path: Path, review_server) -> None:
     assert res.exit_code == 0, res.output
     rec = json.loads(out.read_text().splitlines()[0])
     assert rec["ranking"][0] == names0[2]
+
+
+def test_review_an_earlier_ranking_with_relative_paths(tmp_path: Path, review_server) -> None:
+    shoot = tmp_path / "job" / "shoot"
+    make_shoot(shoot)
+    doc = rank_shoot(shoot)
+    for s in doc["series"]:  # as `fgaesq rank shoot --out rank.json` run from the job folder writes them
+        for im in s["ranking"]:
+            im["path"] = str(Path(im["path"]).relative_to(tmp_path / "job"))
+    (tmp_path / "job" / "rank.json").write_text(json.dumps(doc))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    server = review_server(shoot, "--from", str(tmp_path / "job" / "rank.json"), cwd=elsewhere)
+    assert httpx.get(server.url + "/healthz").json() == {"ok": True, "series": 2, "frames": sum(SIZES)}
+    s0 = httpx.get(server.url + "/api/series/0").json()
+    assert [f["name"] for f in s0["frames"]] == [Path(r["path"]).name for r in doc["series"][0]["ranking"]]
+    assert httpx.get(server.url + s0["frames"][0]["preview"]).headers["content-type"] == "image/jpeg"
+    assert f"ranking {shoot.resolve()}" not in server.log.read_text()  # nothing was ranked again

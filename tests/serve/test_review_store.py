@@ -145,6 +145,7 @@ def test_sidecars_carry_rating_and_label_and_keep_what_was_there(shoot_dir, tmp_
     x = _xmp(existing)
     assert x["Xmp.xmp.Rating"] == "5" and x["Xmp.xmp.Label"] == "Green"
     assert x["Xmp.photoshop.City"] == "Houston" and "Launch day" in str(x["Xmp.dc.title"])
+    assert 'xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"' in existing.read_text()
     y = _xmp(other.path.with_name(other.path.name + ".xmp"))
     assert y["Xmp.xmp.Rating"] == "0" and y["Xmp.xmp.Label"] == "Red" and y["Xmp.fgaesq.Decision"] == "reject"
     assert _xmp(third.path.with_name(third.path.name + ".xmp"))["Xmp.xmp.Rating"] == "-1"

@@ -345,6 +345,8 @@ def rank_cmd(
     if copy_best is not None:
         _writable_target(console, "--copy-best", copy_best, folder=True)
     if report is not None:
+        if report.suffix.lower() not in (".html", ".htm"):
+            raise _usage_error(console, f"--report {printable(report)}: use a .html file name")
         _writable_target(console, "--report", report)
     files = collect_paths([path], recursive=True)
     if not files:

@@ -36,6 +36,16 @@ figcaption{font-size:12px;margin-top:3px}.why{max-width:22rem}.up{color:#5fcf73;
 """
 
 
+def _img(path: str, size: int) -> str:
+    """An <img> with the photo embedded, or a one-line note when it can no longer be read."""
+    alt = html.escape(os.path.basename(path))
+    try:
+        return f'<img src="{_data_uri(path, size)}" alt="{alt}">'
+    except Exception as exc:  # noqa: BLE001 - one unreadable photo must not cost the whole report
+        reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+        return f'<p class="err">{alt}: {html.escape(str(reason))}</p>'
+
+
 def _data_uri(path: str, size: int) -> str:
     img = load_image(path, size)
     buf = io.BytesIO()
@@ -87,12 +97,11 @@ def _series_html(s: dict, explain: Callable[[str, str, str], dict] | None, near_
             why_text = f'<p class="why err">regions unavailable: {e(str(exc))}</p>'
     elif margin is not None:
         why_text = f'<p class="why">margin over the runner-up {margin:+.2f}</p>'
-    hero = (f'<div class="hero"><img src="{_data_uri(best["path"], HERO_SIZE)}" alt="{e(os.path.basename(best["path"]))}">'
-            f"{overlay}</div>")
+    hero = f'<div class="hero">{_img(best["path"], HERO_SIZE)}{overlay}</div>'
     figs = []
     for im in ranking:
         cls = ' class="best"' if im["rank"] == 1 else ""
-        figs.append(f'<figure{cls}><img src="{_data_uri(im["path"], THUMB_SIZE)}" alt="{e(os.path.basename(im["path"]))}">'
+        figs.append(f'<figure{cls}>{_img(im["path"], THUMB_SIZE)}'
                     f'<figcaption><b>#{im["rank"]}</b> {im["score"]:.2f} · {"★" * int(im.get("rating", 0))} '
                     f'{e(os.path.basename(im["path"]))}</figcaption></figure>')
     return f'<section>{head}<div class="row">{hero}{why_text}</div><div class="frames">{"".join(figs)}</div></section>'
@@ -119,7 +128,8 @@ def report_html(doc: dict, *, explain: Callable[[str, str, str], dict] | None = 
 
 def write_report(out: str | os.PathLike, doc: dict, *, scorer=None, title: str | None = None,
                  progress: Callable[[int], None] | None = None) -> Path:
-    """Write the HTML contact sheet to `out`; with a scorer, each best pick shows the regions that decided it."""
+    """Write the HTML contact sheet to `out` (atomically); with a scorer, each best pick shows the regions that
+    decided it. Raises OutputError naming the file when it cannot be written."""
     explain = None
     if scorer is not None:
         from fgaesq.rank.explain import explain_pair
@@ -127,9 +137,9 @@ def write_report(out: str | os.PathLike, doc: dict, *, scorer=None, title: str |
         def explain(a: str, b: str, pair_id: str) -> dict:
             return explain_pair(scorer, Path(a), Path(b), pair_id)
 
-    path = Path(out)
-    text = report_html(doc, explain=explain, title=title or f"fgaesq ranking: {path.stem}", progress=progress)
     from fgaesq.io.atomic import atomic_write_text
 
+    path = Path(out)
+    text = report_html(doc, explain=explain, title=title or f"fgaesq ranking: {path.stem}", progress=progress)
     # a unique temporary file in the same folder, renamed on success: no planted link is followed, no partial file
     return atomic_write_text(path, text, errors="backslashreplace", make_parents=True)  # odd name bytes shown escaped

@@ -70,7 +70,7 @@ def review_cmd(
     cache: Path | None = typer.Option(None, "--cache", help="Folder for thumbnails, previews and the cached ranking "
                                       "(default: the user cache folder, fgaesq/review/<folder hash>)."),
     db: str | None = typer.Option(None, "--db", help="Decisions database: SQLite file or URL (default: the user state "
-                                  "folder, fgaesq/review/<folder hash>/review.sqlite). An `fgaesq annotate --db` works too."),
+                                  "folder, fgaesq/review/<folder hash>/review.sqlite). PostgreSQL: postgresql+psycopg://USER@HOST/DB."),
     annotator: str = typer.Option("review", "--annotator", help="Name stored with your judgements (for `fgaesq calibrate`)."),
     xmp: bool = typer.Option(True, "--xmp/--no-xmp", help="Write each decision to the photo's XMP sidecar (<photo>.xmp)."),
     reject_minus_one: bool = typer.Option(False, "--reject-minus-one", help="Write rejects as xmp:Rating -1 (Lightroom's "

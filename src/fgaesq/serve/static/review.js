@@ -45,6 +45,11 @@
       else if (k === "ArrowDown") select(sel + perRow());
       else if (k === "ArrowUp") select(sel - perRow());
       else if (k === "Enter" && cards.length) window.location.href = cards[sel].getAttribute("href");
+      else if (k === "f" || k === "F") {  // cycle the filter: all -> undecided -> decided
+        const order = ["all", "undecided", "decided"];
+        const now = new URLSearchParams(location.search).get("filter") || "all";
+        window.location.href = "/?filter=" + order[(order.indexOf(now) + 1) % order.length];
+      }
       else return;
       e.preventDefault();
     });
@@ -237,7 +242,8 @@
       renderHeader(); renderStrip(); renderStage(); drawWhy();
     }
 
-    async function gotoSeries(i) { keep(); window.location.href = `/series/${i}`; }
+    let leaving = false;  // set once this page navigates away: queued decisions must not touch the next series
+    async function gotoSeries(i) { leaving = true; keep(); window.location.href = `/series/${i}`; }
 
     async function nextUndecided() {
       const ov = await api("/api/overview");
@@ -246,10 +252,15 @@
         const s = ov.series[(index + k) % n];
         if (!s.decided) return gotoSeries(s.index);
       }
-      keep(); window.location.href = "/?filter=all";
+      leaving = true; keep(); window.location.href = "/?filter=all";
     }
 
-    async function decide(action, stars) {
+    // decisions run one after the other, each on the frame current when its turn comes (fast typing is safe)
+    let queue = Promise.resolve();
+    const decide = (action, stars) => { queue = queue.then(() => decideNow(action, stars)); return queue; };
+
+    async function decideNow(action, stars) {
+      if (leaving) return;
       const f = curFrame();
       try {
         const d = await api("/api/decide", { frame: f.id, action, stars });
@@ -285,7 +296,7 @@
         case "-": S.n = Math.max(2, S.n - 1); keep(); render(); break;
         case "r": S.ref = S.cur; render(); toast(`reference: ${curFrame().name}`); break;
         case "w": S.why = !S.why; keep(); render(); break;
-        case "g": keep(); window.location.href = "/"; break;
+        case "g": leaving = true; keep(); window.location.href = "/"; break;
         case "Escape": if (S.zoom === "100") { S.zoom = "fit"; render(); } break;
         default: return;
       }
