@@ -157,3 +157,24 @@ def test_no_weights_uses_the_starter_model_and_groups_by_look(shoot):
     assert doc["series_by"] == "similarity"
     got = sorted(sorted(r["path"] for r in s["ranking"]) for s in doc["series"])
     assert got == sorted([str(p) for p in paths] for paths in shoot["bursts"].values())
+
+
+def test_series_mode_and_onnx_backend_from_the_command_line(shoot, tmp_path, monkeypatch):
+    """`--mode series` ranks every burst with one forward per photo; `--backend onnx` gives the torch ranking."""
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("FGAESQ_CACHE", str(tmp_path / "cache"))
+    docs = {}
+    for backend in ("torch", "onnx"):
+        out = tmp_path / f"{backend}.json"
+        res = _run("rank", shoot["folder"], "--weights", shoot["weights"], "--mode", "series", "--backend", backend,
+                   "--out", out, "--quiet")
+        assert res.exit_code == 1  # the broken files are reported, the rest ranked
+        docs[backend] = json.loads(out.read_text())
+    series = docs["torch"]["series"]
+    assert [s["strategy"] for s in series] == ["series"] * 3
+    assert [len(s["ranking"]) for s in series] == [len(b) for b in shoot["bursts"].values()]
+    for a, b in zip(series, docs["onnx"]["series"], strict=True):
+        assert [r["path"] for r in a["ranking"]] == [r["path"] for r in b["ranking"]]
+        assert all(abs(x["score"] - y["score"]) <= 1e-4 for x, y in zip(a["ranking"], b["ranking"], strict=True))
+    bad = _run("rank", shoot["folder"], "--weights", shoot["weights"], "--mode", "everything")
+    assert bad.exit_code == 2 and "--mode must be one of" in bad.output

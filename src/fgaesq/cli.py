@@ -32,6 +32,7 @@ COMMANDS: dict[str, LazyCommand] = {
     "eval": LazyCommand("fgaesq.evaluate.cli:eval_cmd", "Evaluate a model: pair Acc/F1, s-Acc, s-SRCC per category, or SRCC/PLCC on a CSV."),
     "calibrate": LazyCommand("fgaesq.calibrate.cli:calibrate_cmd", "Calibrate pairwise votes into ranked series with Bradley-Terry probabilities."),
     "refine": LazyCommand("fgaesq.calibrate.cli:refine_cmd", "Flag series to drop or review: dissimilar, indiscernible, defect, crop overlap."),
+    "export": LazyCommand("fgaesq.model.cli:export_cmd", "Export a model to ONNX (fixed 512-slot sequences, any batch size)."),
     "annotate": LazyCommand("fgaesq.serve.annotate.cli:annotate_app", "Collect pairwise judgements within series in the browser."),
     "review": LazyCommand("fgaesq.serve.review.cli:review_cmd", "Cull a shoot in the browser: best picks, why, decisions to XMP and training votes."),
 }

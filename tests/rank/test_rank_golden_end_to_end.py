@@ -34,7 +34,7 @@ def test_rank_reproduces_the_golden_series(golden_dir, tmp_path):
     out = tmp_path / "ranking.json"
     res = CliRunner().invoke(
         app, ["rank", str(root), "--weights", str(weights), "--device", "cpu", "--max-size", "0", "--out", str(out),
-              "--quiet", "--batch-size", "8"],
+              "--quiet", "--batch-size", "8", "--mode", "pairs"],
         catch_exceptions=False,
     )
     assert res.exit_code == 0, res.output

@@ -9,7 +9,7 @@ from rank_burst_photos import make_bursts
 from skimage import data
 
 from fgaesq.io import list_images
-from fgaesq.rank.pipeline import rank_paths, score_paths
+from fgaesq.rank.pipeline import rank_paths, score_paths, series_key
 from fgaesq.rank.report import rank_dict
 
 
@@ -22,7 +22,7 @@ def shoot(tmp_path_factory):
 @pytest.fixture(scope="module")
 def ranked(shoot, tiny_scorer):
     folder, _ = shoot
-    return rank_paths(list_images(folder), tiny_scorer, root=folder)
+    return rank_paths(list_images(folder), tiny_scorer, root=folder, mode="pairs")
 
 
 def test_flat_shoot_is_grouped_into_its_three_bursts(shoot, ranked):
@@ -59,9 +59,31 @@ def test_scores_are_the_means_of_the_pair_scores(shoot, ranked, tiny_scorer):
         assert r.score == pytest.approx(expect[r.path], abs=1e-5)
 
 
+def test_series_mode_scores_each_image_once(shoot, tiny_scorer):
+    """Series mode: one forward per image, each tokenized against the rest of its burst."""
+    folder, bursts = shoot
+    result = rank_paths(list_images(folder), tiny_scorer, root=folder, mode="series")
+    assert result.settings["mode"] == "series"
+    assert [len(s.ranking) for s in result.series] == [len(p) for p in bursts.values()]
+    for s in result.series:
+        assert s.strategy == "series" and s.pairs == 0 and s.forward_passes == len(s.ranking)
+        scores = [r.score for r in s.ranking]
+        assert scores == sorted(scores, reverse=True) and len(set(scores)) == len(scores)
+    # grouping (time + similarity) embeds each burst in series mode: its forwards are the ranking's forwards
+    assert result.series_by == "time+similarity" and result.forward_passes == 10
+    s = result.series[1]
+    files = sorted((r.path for r in s.ranking), key=lambda p: p)
+    (direct,) = tiny_scorer.score_series([(files, series_key(files))])
+    assert {r.path: r.score for r in s.ranking} == pytest.approx(dict(zip(files, direct, strict=True)), abs=1e-6)
+    # the same images alone score differently: the series changes which cells are fine
+    assert not np.allclose(direct, tiny_scorer.score(files), atol=1e-4)
+    again = rank_paths(list_images(folder), tiny_scorer, root=folder, mode="series")
+    assert rank_dict(again) == rank_dict(result)
+
+
 def test_same_run_twice_gives_identical_output(shoot, ranked, tiny_scorer):
     folder, _ = shoot
-    again = rank_paths(list_images(folder), tiny_scorer, root=folder)
+    again = rank_paths(list_images(folder), tiny_scorer, root=folder, mode="pairs")
     assert rank_dict(again) == rank_dict(ranked)
 
 
@@ -71,13 +93,13 @@ def test_large_series_uses_k_references(tmp_path, tiny_scorer):
         arr = np.clip(base.astype(float) * (0.7 + 0.06 * i), 0, 255).astype(np.uint8)[::2, ::2]
         Image.fromarray(arr).save(tmp_path / f"f{i:02d}.png")
     result = rank_paths(list_images(tmp_path), tiny_scorer, root=tmp_path, series_by="folder", k=2,
-                        references="nearest")
+                        references="nearest", mode="pairs")
     (s,) = result.series
     assert s.strategy == "k-reference" and len(s.ranking) == 10
     assert 10 <= s.pairs <= 20 < 45  # O(n k), not all 45 pairs
     assert all(r.pairs >= 2 for r in s.ranking)
     assert result.embedded == 10 and result.forward_passes == 2 * s.pairs + 10
-    balanced = rank_paths(list_images(tmp_path), tiny_scorer, root=tmp_path, series_by="folder", k=2)
+    balanced = rank_paths(list_images(tmp_path), tiny_scorer, root=tmp_path, series_by="folder", k=2, mode="pairs")
     (b,) = balanced.series
     assert b.strategy == "k-reference" and balanced.embedded == 0 and b.pairs <= 20
     assert balanced.settings["references"] == "balanced"
@@ -115,16 +137,17 @@ def _truncate_when(stage: str, victim):
     return factory
 
 
-def test_file_broken_during_the_run_is_reported_not_fatal(tmp_path, tiny_scorer):
+@pytest.mark.parametrize(("mode", "stage", "pairs"), [("pairs", "ranking pairs", 2), ("series", "ranking series", 0)])
+def test_file_broken_during_the_run_is_reported_not_fatal(tmp_path, tiny_scorer, mode, stage, pairs):
     bursts = make_bursts(tmp_path, (4,), max_side=200)
     victim = next(iter(bursts.values()))[1]
     files = list_images(tmp_path)
-    result = rank_paths(files, tiny_scorer, root=tmp_path, series_by="folder",
-                        progress=_truncate_when("ranking pairs", victim))
+    result = rank_paths(files, tiny_scorer, root=tmp_path, series_by="folder", mode=mode,
+                        progress=_truncate_when(stage, victim))
     assert [e.path for e in result.errors] == [str(victim)] and "truncated" in result.errors[0].error
     (s,) = result.series
     assert sorted(r.path for r in s.ranking) == sorted(str(p) for p in files if p != victim)
-    assert all(r.pairs == 2 for r in s.ranking)  # only the pairs among the three intact frames count
+    assert all(r.pairs == pairs for r in s.ranking)  # pairs mode: only the pairs among the three intact frames
 
 
 def test_score_paths_survives_a_file_broken_during_the_run(tmp_path, tiny_scorer):

@@ -256,3 +256,16 @@ def test_global_rngs_untouched(tok):
     tok.pair(_photo(640, 480), _photo(640, 480, "coffee"), pair_id="g_1_2")
     assert random.getstate() == py and torch.equal(torch.get_rng_state(), th)
     assert all(np.array_equal(a, b) for a, b in zip(np.random.get_state(), npy, strict=True))
+
+
+@pytest.mark.parametrize("hw", [(213, 320), (200, 300), (250, 333)])
+def test_pair_tokens_of_sizes_off_the_grid(hw):
+    """Pair mode pads to 32 px: blocks that lie wholly in the margin are zeros, not an indexing error."""
+    h, w = hw
+    a = np.ascontiguousarray(data.astronaut()[:h, :w])
+    b = np.ascontiguousarray(np.clip(a.astype(np.int16) + 9, 0, 255).astype(np.uint8))
+    tk = DiffTokenizer(torch.randn(197, 16) * 0.02, compat=False)
+    t1, t2 = tk.pair(a, b, pair_id="off-grid")
+    for t in (t1, t2):
+        assert len(t) == 512 and torch.isfinite(t.patches).all()
+        assert t.info["work_hw"][0] % 32 == 0 and t.info["work_hw"][1] % 32 == 0

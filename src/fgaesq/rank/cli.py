@@ -30,8 +30,12 @@ DeviceOpt = typer.Option("auto", "--device", help="auto | cpu | cuda | mps (bf16
 MaxSizeOpt = typer.Option(None, "--max-size", min=0, max=65535, help="Downscale the long side to this many pixels "
                           "(0 = off). Default: the model's own (2048 for the ViT models; fgaesq-lite always works at 512).")
 BatchOpt = typer.Option(16, "--batch-size", min=1, max=4096, help="Token sequences per forward pass.")
-WorkersOpt = typer.Option(0, "--workers", min=0, max=256,
-                          help="DataLoader workers that decode and tokenize (0 = in process).")
+WorkersOpt = typer.Option(-1, "--workers", min=-1, max=256, help="Processes that decode and tokenize (0 = in process; "
+                          "-1 = auto, from the available cores and the model's size).")
+BackendOpt = typer.Option("torch", "--backend", help="torch | onnx (ONNX Runtime on the CPU; exported once into "
+                          "~/.cache/fgaesq/onnx; needs the onnx extra).")
+Int8Opt = typer.Option(False, "--int8", help="With --backend onnx: int8 weight quantization (faster, scores move "
+                       "slightly; see docs/performance.md).")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bars, table or model line; errors still printed.")
 ImageColOpt = typer.Option(None, "--image-column", help="Parquet column / shard member holding the image (default: detect).")
 KeyColOpt = typer.Option(None, "--key-column", help="Parquet column holding the key (default: key/id, else file:row).")
@@ -62,11 +66,12 @@ def _usage_error(console: Console, message: str) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
-def _scorer(console: Console, weights, device, batch_size, workers, max_size):
+def _scorer(console: Console, weights, device, batch_size, workers, max_size, backend="torch", int8=False):
     from fgaesq.scoring import ScorerError, load_scorer, weights_message
 
     try:
-        return load_scorer(weights, device=device, batch_size=batch_size, workers=workers, max_size=max_size)
+        return load_scorer(weights, device=device, batch_size=batch_size, workers=workers, max_size=max_size,
+                           backend=backend, int8=int8)
     except ScorerError as e:
         raise _usage_error(console, weights_message(weights, e)) from None
 
@@ -169,6 +174,8 @@ def score_cmd(
     max_size: int | None = MaxSizeOpt,
     batch_size: int = BatchOpt,
     workers: int = WorkersOpt,
+    backend: str = BackendOpt,
+    int8: bool = Int8Opt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Score each image on its own (1-10, higher is better). Exit code 1 when some files could not be read."""
@@ -192,7 +199,7 @@ def score_cmd(
     files = collect_paths(paths, recursive=recursive)  # a missing named file is reported with the others
     if not files:
         raise _usage_error(console, "no image files found (JPEG, PNG, WebP, TIFF, BMP, HEIC); try --recursive")
-    scorer = _scorer(console, weights, device, batch_size, workers, max_size)
+    scorer = _scorer(console, weights, device, batch_size, workers, max_size, backend, int8)
     if not quiet:
         _say(console, f"scoring with {scorer.name}")
     with _progress(console, quiet) as progress:
@@ -282,6 +289,11 @@ def rank_cmd(
     ),
     k: int = typer.Option(DEFAULT_K, "--k", min=1, max=1000,
                           help="References per image in series of more than 8 images."),
+    mode: str = typer.Option(
+        "pairs", "--mode", help="pairs (DiffToken pairs as in the paper: all pairs up to 8 images, k references "
+        "beyond; default) | series (each image tokenized once against its series: n forwards, 4-7x faster; "
+        "agreement with pairs: docs/performance.md) | references (k references per image always)."
+    ),
     references: str = typer.Option(
         DEFAULT_REFERENCES, "--references", help="balanced (k partners drawn evenly, seeded by the series name) | "
         "nearest (series medoid + nearest neighbours by feature)."
@@ -300,6 +312,8 @@ def rank_cmd(
     max_size: int | None = MaxSizeOpt,
     batch_size: int = BatchOpt,
     workers: int = WorkersOpt,
+    backend: str = BackendOpt,
+    int8: bool = Int8Opt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Rank near-identical photos within each series and name the best of each."""
@@ -337,14 +351,18 @@ def rank_cmd(
     files = collect_paths([path], recursive=True)
     if not files:
         raise _usage_error(console, f"{printable(path)}: no image files found (JPEG, PNG, WebP, TIFF, BMP, HEIC)")
-    scorer = _scorer(console, weights, device, batch_size, workers, max_size)
+    from fgaesq.rank.pipeline import MODES
+
+    if mode not in MODES:
+        raise _usage_error(console, f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
+    scorer = _scorer(console, weights, device, batch_size, workers, max_size, backend, int8)
     if not quiet:
         _say(console, f"ranking with {scorer.name}")
     with _progress(console, quiet) as progress:
         try:
             result = rank_paths(
                 files, scorer, root=path, series_by=series_by, time_gap=time_gap, similarity=similarity, k=k,
-                references=references,
+                references=references, mode=mode,
                 max_size=scorer.preprocess.max_size, progress=progress,
             )
         except ValueError as e:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,10 @@ from fgaesq.rank.pairs import ALL_PAIRS_MAX, DEFAULT_K, DEFAULT_REFERENCES, need
 from fgaesq.rank.series import DEFAULT_SIMILARITY, DEFAULT_TIME_GAP, Series, discover_series
 from fgaesq.scoring.protocol import Scorer
 
+MODES = ("series", "pairs", "references")
+#: the measured default: series mode is 4-7x cheaper, but its agreement with all pairs is not established
+#: (docs/performance.md: Spearman 0.52 on random-weight tiny, no trained DiffToken checkpoint measured yet)
+DEFAULT_MODE = "pairs"
 #: progress(description, total) -> advance(n); None for silence
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 
@@ -56,7 +61,7 @@ class RankedImage:
 @dataclass
 class SeriesResult:
     series: str
-    strategy: str  # all-pairs | k-reference | single
+    strategy: str  # all-pairs | k-reference | series | single
     pairs: int
     forward_passes: int
     ranking: list[RankedImage]
@@ -170,6 +175,43 @@ class _EmbedCache:
         return np.stack([f if f is not None else stand_in for f in (self.features[p] for p in paths)])
 
 
+def series_key(images: Sequence[Path]) -> str:
+    """The seed key of a series in series mode: its file names in order (independent of how it is labelled)."""
+    return "series:" + "|".join(Path(p).name for p in images)
+
+
+class _SeriesEmbed(_EmbedCache):
+    """Series mode with time+similarity grouping: embeds each time group by scoring it in series mode.
+
+    The series-mode forward gives each image's features and its score against the group in one pass; when the
+    similarity split keeps a time group whole (the common case), ranking reuses those scores.
+    """
+
+    def __init__(self, scorer: Scorer, progress, chunk: int, failed: dict[Path, FileError], times: dict[Path, float],
+                 time_gap: float) -> None:
+        super().__init__(scorer, progress, chunk, failed)
+        self.times, self.time_gap = times, time_gap
+        self.series_scores: dict[tuple[Path, ...], np.ndarray] = {}
+
+    def __call__(self, paths: Sequence[Path]) -> np.ndarray:
+        from fgaesq.rank.series import group_by_time
+
+        todo = [p for p in paths if p not in self.features]
+        groups = [[todo[i] for i in g] for g in group_by_time([self.times.get(p, 0.0) for p in todo], self.time_gap)]
+        multi = [g for g in groups if len(g) > 1]
+        if multi:
+            advance = self.progress("embedding", sum(len(g) for g in multi))
+            try:
+                outs = self.scorer.score_series([(g, series_key(g)) for g in multi], with_features=True)
+            except Exception:  # noqa: BLE001 - a bad file: embed image by image below, it is reported later
+                outs = []
+            for g, (scores, feats) in zip(multi, outs, strict=False):
+                self.series_scores[tuple(g)] = scores
+                self.features.update(zip(g, feats, strict=True))
+            advance(sum(len(g) for g in multi))
+        return super().__call__(paths)
+
+
 def _score_pairs(
     scorer: Scorer, jobs: list, chunk: int, failed: dict[Path, FileError], advance: Callable[[int], None]
 ) -> np.ndarray:
@@ -209,6 +251,66 @@ def _score_singles(
     return out
 
 
+def _score_series(
+    scorer: Scorer, series: list[Series], failed: dict[Path, FileError], advance: Callable[[int], None]
+) -> list[np.ndarray]:
+    """Series-mode scores per series; a failing series is retried alone, its unreadable images left out."""
+    try:
+        out = scorer.score_series([(s.images, series_key(s.images)) for s in series])
+        advance(sum(len(s) for s in series))
+        return out
+    except Exception:  # noqa: BLE001 - retry series by series
+        pass
+    out = []
+    for s in series:
+        try:
+            out.append(scorer.score_series([(s.images, series_key(s.images))])[0])
+        except Exception:  # noqa: BLE001 - find the bad images, then rank the rest
+            good = []
+            for im in s.images:
+                try:
+                    scorer.score([im])
+                    good.append(im)
+                except Exception as e:  # noqa: BLE001
+                    failed.setdefault(im, _as_error(im, e))
+            scores = np.full(len(s), np.nan)
+            if len(good) > 1:
+                sub = scorer.score_series([(good, series_key(good))])[0]
+                for im, v in zip(good, sub, strict=True):
+                    scores[s.images.index(im)] = v
+            elif good:
+                scores[s.images.index(good[0])] = scorer.score(good)[0]
+            out.append(scores)
+        advance(len(s))
+    return out
+
+
+def _rank_series(series: list[Series], used: str, scorer: Scorer, errors: list[FileError], embed, progress,
+                 failed: dict[Path, FileError], settings: dict) -> RankResult:
+    """Series mode: one forward per image, ranked by its score against its series."""
+    known = getattr(embed, "series_scores", {})
+    multi = [s for s in series if len(s) > 1 and tuple(s.images) not in known]
+    lone = [s for s in series if len(s) == 1]
+    advance = (progress or _no_progress)("ranking series", sum(len(s) for s in series))
+    by_series = dict(zip([s.name for s in multi], _score_series(scorer, multi, failed, advance), strict=True))
+    by_series.update({s.name: known[tuple(s.images)] for s in series if len(s) > 1 and tuple(s.images) in known})
+    lone_scores = _score_singles(scorer, [s.images[0] for s in lone], 64, failed, advance)
+    by_series.update({s.name: lone_scores[i : i + 1] for i, s in enumerate(lone)})
+    results = []
+    for s in series:
+        scores = by_series[s.name]
+        keep = [(i, float(v)) for i, v in enumerate(scores) if v == v and s.images[i] not in failed]
+        if not keep:
+            continue
+        keep.sort(key=lambda iv: (-iv[1], iv[0]))
+        ranked = [RankedImage(r + 1, str(s.images[i]), v, v, 0) for r, (i, v) in enumerate(keep)]
+        results.append(SeriesResult(s.name, "series" if len(s) > 1 else "single", 0, len(keep), ranked))
+    embedded = sum(f is not None for f in embed.features.values())
+    total = sum(len(s) for s in multi) + len(lone) + embedded  # reused series passes count once
+    return RankResult(scorer.name, used, settings, results, errors + list(failed.values()), forward_passes=total,
+                      embedded=embedded)
+
+
 def rank_paths(
     paths: Sequence[Path],
     scorer: Scorer,
@@ -223,13 +325,29 @@ def rank_paths(
     max_size: int | None = DEFAULT_MAX_SIZE,
     chunk: int | None = None,
     progress: ProgressFactory | None = None,
+    mode: str = DEFAULT_MODE,
 ) -> RankResult:
-    """Group images into series, score DiffToken pairs within each and rank them best first."""
+    """Group images into series, score them within each series and rank them best first.
+
+    mode 'pairs' (default): DiffToken pairs, all of them up to all_pairs_max images, k references per image
+    beyond (the paper); 'series': each image tokenized once against its series (n forwards); 'references':
+    k references per image whatever the series length.
+    """
+    if mode not in MODES:
+        raise ValueError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
+    if mode == "series" and not hasattr(scorer, "score_series"):
+        mode = "pairs"
+    if mode == "references":
+        all_pairs_max = 1
     ok, errors = validate(paths, max_size, progress)
     chunk = chunk or _chunk_size(scorer)
     times = [capture_time(p) for p in ok]
     failed: dict[Path, FileError] = {}
-    embed = _EmbedCache(scorer, progress, chunk, failed)
+    if mode == "series" and "with_features" in inspect.signature(scorer.score_series).parameters:
+        embed = _SeriesEmbed(scorer, progress, chunk, failed,
+                             {p: t.timestamp for p, t in zip(ok, times, strict=True)}, time_gap)
+    else:
+        embed = _EmbedCache(scorer, progress, chunk, failed)
     series, used = discover_series(
         ok,
         root,
@@ -240,11 +358,15 @@ def rank_paths(
         time_gap=time_gap,
         similarity=similarity,
     )
-    # which pairs: all for small series, k references per image for large ones
-    plans: list[tuple[Series, list[tuple[int, int]]]] = []
     if failed:  # images the model could not read while grouping leave their series
         kept = [(s, [i for i, p in enumerate(s.images) if p not in failed]) for s in series]
         series = [Series(s.name, [s.images[i] for i in idx], [s.ids[i] for i in idx]) for s, idx in kept if idx]
+    if mode == "series":
+        return _rank_series(series, used, scorer, errors, embed, progress, failed,
+                            {"series_by": series_by, "time_gap": time_gap, "similarity": similarity, "mode": mode,
+                             "max_size": max_size})
+    # which pairs: all for small series, k references per image for large ones
+    plans: list[tuple[Series, list[tuple[int, int]]]] = []
     for s in series:
         need = needs_features(len(s), k=k, all_pairs_max=all_pairs_max, references=references)
         feats = embed(s.images) if need else None
@@ -283,8 +405,8 @@ def rank_paths(
         strategy = "all-pairs" if len(pairs) == len(s) * (len(s) - 1) // 2 else "k-reference"
         results.append(SeriesResult(s.name, strategy, len(pairs), 2 * len(pairs), ranked))
     errors = errors + list(failed.values())
-    settings = {"series_by": series_by, "time_gap": time_gap, "similarity": similarity, "k": k, "references": references,
-                "max_size": max_size}
+    settings = {"series_by": series_by, "time_gap": time_gap, "similarity": similarity, "mode": mode, "k": k,
+                "references": references, "max_size": max_size}
     embedded = sum(f is not None for f in embed.features.values())
     total = 2 * len(jobs) + len(singles) + embedded
     return RankResult(scorer.name, used, settings, results, errors, forward_passes=total, embedded=embedded)

@@ -37,13 +37,24 @@ class LiteScorer:
         device: str = "auto",
         batch_size: int = 8,
         pair_crops: bool | None = None,
+        backend: str = "torch",
+        int8: bool = False,
     ) -> None:
-        self.device = pick_device(device)
+        if backend not in ("torch", "onnx"):
+            raise ValueError(f"--backend must be one of torch, onnx, not {backend!r}")
+        self.device = pick_device("cpu" if backend == "onnx" else device)
         self.model = model.eval().to(self.device)
         self.name = name or getattr(model, "source", None) or model.config.name
         self.batch_size = max(1, int(batch_size))
         self.pair_crops = model.config.train_reference if pair_crops is None else pair_crops
         self.preprocess = Preprocess(max_size=model.config.decode_size)
+        self._session = None
+        if backend == "onnx":
+            from fgaesq.scoring.onnx_backend import exported_path, session
+            from fgaesq.scoring.threads import available_cores
+
+            self._session = session(exported_path(self.model, int8=int8), available_cores())
+            self.name += " [onnx int8]" if int8 else " [onnx]"
 
     def _viewset(self, ref: ImageRef) -> ViewSet:
         return single_viewset(decode_cached(ref, self.preprocess), self.model.config)
@@ -69,7 +80,11 @@ class LiteScorer:
         outs = []
         for i in range(0, len(views), self.batch_size):
             batch = torch.stack(views[i : i + self.batch_size]).to(self.device)
-            outs.append(self.model(batch))
+            if self._session is not None:
+                score, feats = self._session.run(["score", "features"], {"views": batch.numpy()})
+                outs.append(LiteOutput(torch.from_numpy(feats), torch.zeros(len(score), 0), torch.from_numpy(score)))
+            else:
+                outs.append(self.model(batch))
         return LiteOutput(
             *(torch.cat([getattr(o, f) for o in outs]) for f in ("features", "logits", "score"))
         )
@@ -98,6 +113,17 @@ class LiteScorer:
             va, vb = pair_viewsets(decode_cached(a, self.preprocess), decode_cached(b, self.preprocess), cfg)
             views += [va.views, vb.views]
         return self._run(views).score.cpu().double().numpy().reshape(-1, 2)
+
+    def score_series(self, series: Sequence[tuple[Sequence[ImageRef], str]]) -> list[np.ndarray]:
+        """Series mode: fgaesq-lite's pair views do not depend on the partner by default, so each image is
+        scored once on its own views (n forwards for n images)."""
+        flat = [im for refs, _ in series for im in refs]
+        scores = self.score(flat) if flat else np.zeros(0)
+        out, start = [], 0
+        for refs, _ in series:
+            out.append(scores[start : start + len(refs)])
+            start += len(refs)
+        return out
 
     @torch.no_grad()
     def embed(self, images: Sequence[ImageRef]) -> np.ndarray:

@@ -48,9 +48,11 @@ def scorer_for(
     name: str | None = None,
     device: str = "auto",
     batch_size: int = 16,
-    workers: int = 0,
+    workers: int | None = None,
     max_size: int | None = None,
     precision: str = "auto",
+    backend: str = "torch",
+    int8: bool = False,
 ) -> Scorer:
     """The Scorer of a loaded model of any family (fgaesq-lite -> LiteScorer, DiffToken models -> FGAesQScorer)."""
     from fgaesq.model.lite import FGAesQLite
@@ -58,11 +60,11 @@ def scorer_for(
     if isinstance(model, FGAesQLite):
         from fgaesq.scoring.lite import LiteScorer
 
-        return LiteScorer(model, name, device=device, batch_size=batch_size)
+        return LiteScorer(model, name, device=device, batch_size=batch_size, backend=backend, int8=int8)
     from fgaesq.scoring.vit import FGAesQScorer
 
     return FGAesQScorer(model, name=name, device=device, batch_size=batch_size, workers=workers, max_size=max_size,
-                        precision=precision)
+                        precision=precision, backend=backend, int8=int8)
 
 
 def _first_line(e: BaseException) -> str:
@@ -75,15 +77,17 @@ def load_scorer(
     *,
     device: str = "auto",
     batch_size: int = 16,
-    workers: int = 0,
+    workers: int | None = None,
     max_size: int | None = None,
     precision: str = "auto",
     cache_dir: str | Path | None = None,
+    backend: str = "torch",
+    int8: bool = False,
 ) -> Scorer:
     """A Scorer for `spec`: registry name, checkpoint file or folder, `local-dir:PATH` or `hf-hub:ORG/REPO[/FILE]`.
 
     None = the default hub model (fgaesq-vit-b-16) if it is already in the Hugging Face cache, else the shipped
-    fgaesq-lite; `scorer.name` says which. `max_size` None decodes as the model's checkpoint says; 0 = no limit
+    fgaesq-lite; `scorer.name` says which. `backend` 'onnx' runs the network in ONNX Runtime (int8: quantized). `max_size` None decodes as the model's checkpoint says; 0 = no limit
     (fgaesq-lite always works at its own size). Raises ScorerError with a one-line message.
     """
     from fgaesq.model import load_model
@@ -112,5 +116,8 @@ def load_scorer(
         line = _first_line(e)
         raise ScorerError(line if label in line else f"{label}: {line}") from e
     name = (getattr(model, "source", None) or label) + note
-    return scorer_for(model, name=name, device=device, batch_size=batch_size, workers=workers, max_size=max_size,
-                      precision=precision)
+    try:
+        return scorer_for(model, name=name, device=device, batch_size=batch_size, workers=workers,
+                          max_size=max_size, precision=precision, backend=backend, int8=int8)
+    except (ImportError, ValueError) as e:
+        raise ScorerError(f"{label}: {_first_line(e)}") from e

@@ -30,6 +30,10 @@ class Scorer(Protocol):
         """Scores of both images of each (a, b, pair_id), each scored against the other, shape (n, 2)."""
         ...
 
+    def score_series(self, series: Sequence[tuple[Sequence[ImageRef], str]]) -> list[np.ndarray]:
+        """Series mode: each image scored once against its whole series (refs, series_id); (n_i,) per series."""
+        ...
+
     def embed(self, images: Sequence[ImageRef]) -> np.ndarray:
         """Feature vectors for similarity, shape (n, E)."""
         ...

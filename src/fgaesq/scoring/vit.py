@@ -3,55 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
 
 from fgaesq.model.registry import Preprocess, make_tokenizer, preprocess_of
-from fgaesq.scoring.device import autocast, autocast_dtype, pick_device
-from fgaesq.scoring.images import decode, decode_cached
+from fgaesq.scoring.batching import Item, group_pairs, run_items, torch_forward
+from fgaesq.scoring.device import autocast_dtype, pick_device
 from fgaesq.scoring.protocol import ImageRef
+from fgaesq.scoring.threads import plan_threads, torch_threads
 
-
-class _Singles(Dataset):
-    """Decode + single-mode tokenize, run inside DataLoader workers."""
-
-    def __init__(self, images: Sequence[ImageRef], tokenizer, pre: Preprocess) -> None:
-        self.images, self.tokenizer, self.pre = list(images), tokenizer, pre
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def __getitem__(self, i: int):
-        return [self.tokenizer.single(decode(self.images[i], self.pre))]
-
-
-class _Pairs(Dataset):
-    """Decode both images + pair-mode tokenize with the pair id, run inside DataLoader workers."""
-
-    def __init__(self, pairs: Sequence[tuple[ImageRef, ImageRef, str]], tokenizer, pre: Preprocess) -> None:
-        self.pairs, self.tokenizer, self.pre = list(pairs), tokenizer, pre
-
-    def __len__(self) -> int:
-        return len(self.pairs)
-
-    def __getitem__(self, i: int):
-        a, b, pair_id = self.pairs[i]
-        ta, tb = self.tokenizer.pair(decode_cached(a, self.pre), decode_cached(b, self.pre), pair_id=pair_id)
-        return [ta, tb]
-
-
-def _collate(items):
-    from fgaesq.tokenize import collate_tokens
-
-    return collate_tokens([t for group in items for t in group])
+BACKENDS = ("torch", "onnx")
 
 
 class FGAesQScorer:
     """Scores with an FGAesQ model: DiffToken in DataLoader workers, batched forwards, autocast on GPUs.
 
     `max_size` None decodes as the model's checkpoint says (`preprocess`); 0 turns the long-side limit off.
+    `workers` None (or -1) = auto: single-threaded tokenizing workers and forward threads split over the
+    available cores (`fgaesq.scoring.threads`). `backend` 'onnx' runs the forward in ONNX Runtime (CPU):
+    `onnx_path` names an exported model, else the model is exported once into the cache.
     """
 
     def __init__(
@@ -61,59 +33,71 @@ class FGAesQScorer:
         name: str | None = None,
         device: str = "auto",
         batch_size: int = 16,
-        workers: int = 0,
+        workers: int | None = None,
         max_size: int | None = None,
         precision: str = "auto",
+        backend: str = "torch",
+        onnx_path: str | Path | None = None,
+        int8: bool = False,
     ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
         self.device = pick_device(device)
+        if backend == "onnx":
+            self.device = torch.device("cpu")
         self.dtype = autocast_dtype(self.device, precision)
         self.model = model.eval().to(self.device)
         self.name = name or getattr(getattr(model, "config", None), "name", None) or type(model).__name__
         self.batch_size = max(1, int(batch_size))
-        self.workers = max(0, int(workers))
+        self.workers, self.forward_threads = plan_threads(self.model, workers, self.device)
         pre = preprocess_of(model)
         if max_size is not None:
             pre = Preprocess(max_size=max_size or None, draft=pre.draft)
         self.preprocess = pre
         self.tokenizer = make_tokenizer(model)
+        self.tokenizer.hash_pixels = False  # provenance hashing is for tests and training, not scoring
+        self.backend = backend
+        if backend == "onnx":
+            from fgaesq.scoring.onnx_backend import onnx_forward
+
+            self._forward = onnx_forward(self.model, onnx_path, int8=int8, threads=self.forward_threads)
+            self.name += " [onnx int8]" if int8 else " [onnx]"
+        else:
+            self._forward = torch_forward(self.model, self.device, self.dtype)
         self.forward_passes = 0  # token sequences sent through the network
 
-    def _loader(self, dataset: Dataset, per_item: int) -> DataLoader:
-        bs = max(1, self.batch_size // per_item)
-        return DataLoader(
-            dataset,
-            batch_size=bs,
-            shuffle=False,
-            num_workers=self.workers,
-            collate_fn=_collate,
-            pin_memory=False,  # TokenBatch is moved whole by .to(); pinning would not apply to it
-            persistent_workers=False,
-        )
-
-    @torch.inference_mode()
-    def _run(self, loader: DataLoader, field: str) -> np.ndarray:
-        outs = []
-        for batch in loader:
-            batch = batch.to(self.device)
-            with autocast(self.device, self.dtype):
-                out = self.model(batch)
-            value = getattr(out, field)
-            outs.append(value.float().cpu().numpy())
-            self.forward_passes += len(value)
-        if not outs:
-            return np.zeros((0,), dtype=np.float32)
-        return np.concatenate(outs)
+    def _run(self, items: Sequence[Item]) -> list[dict[str, np.ndarray]]:
+        bucket = not bool(getattr(self.model, "compat", True)) and self.backend == "torch"
+        with torch_threads(self.forward_threads):
+            out = run_items(items, self.tokenizer, self.preprocess, self._forward, batch_size=self.batch_size,
+                            workers=self.workers, bucket=bucket, pin_memory=self.device.type == "cuda")
+        self.forward_passes += sum(len(o.get("score", ())) for o in out)
+        return out
 
     def score(self, images: Sequence[ImageRef]) -> np.ndarray:
         """Single-mode scores in [1, 10], shape (n,)."""
-        return self._run(self._loader(_Singles(images, self.tokenizer, self.preprocess), 1), "score").reshape(-1)
+        out = self._run([("single", im) for im in images])
+        return np.array([o["score"][0] for o in out], dtype=np.float64)
 
     def score_pairs(self, pairs: Sequence[tuple[ImageRef, ImageRef, str]]) -> np.ndarray:
         """Scores of both images of each pair, each tokenized against the other, shape (n, 2)."""
-        scores = self._run(self._loader(_Pairs(pairs, self.tokenizer, self.preprocess), 2), "score")
-        return scores.reshape(-1, 2)
+        out = self._run(group_pairs(pairs))
+        if not out:
+            return np.zeros((0, 2))
+        return np.concatenate([o["score"] for o in out]).astype(np.float64).reshape(-1, 2)
+
+    def score_series(self, series: Sequence[tuple[Sequence[ImageRef], str]], *, with_features: bool = False) -> list:
+        """Series mode: each image tokenized once against its whole series; one (n_i,) score array per series
+        (with_features: (scores, (n_i, E) features) per series, from the same forwards)."""
+        out = self._run([("series", (list(refs), sid)) for refs, sid in series])
+        scores = [o["score"].astype(np.float64) if o else np.zeros(0) for o in out]
+        if with_features:
+            return [(s, o["features"]) for s, o in zip(scores, out, strict=True)]
+        return scores
 
     def embed(self, images: Sequence[ImageRef]) -> np.ndarray:
         """Single-mode features (the 512-d projection for ViT-B/16), shape (n, E)."""
-        feats = self._run(self._loader(_Singles(images, self.tokenizer, self.preprocess), 1), "features")
-        return feats.reshape(len(images), -1) if len(images) else feats.reshape(0, 0)
+        out = self._run([("single", im) for im in images])
+        if not out:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.concatenate([o["features"] for o in out]).reshape(len(images), -1)

@@ -60,11 +60,22 @@ def normalise(u8: torch.Tensor) -> torch.Tensor:
 def gather_blocks(arr: np.ndarray, ys: np.ndarray, xs: np.ndarray, size: int) -> torch.Tensor:
     """Normalised (k, 3, size, size) blocks with top-left corners (ys, xs); pixels outside the image are 0."""
     h, w = arr.shape[:2]
+    ys = np.asarray(ys, dtype=np.int64)
+    xs = np.asarray(xs, dtype=np.int64)
     off = np.arange(size)
-    yy = np.asarray(ys, dtype=np.int64)[:, None] + off
-    xx = np.asarray(xs, dtype=np.int64)[:, None] + off
+    yy = ys[:, None] + off
+    xx = xs[:, None] + off
     valid = (yy < h)[:, :, None] & (xx < w)[:, None, :]
-    blocks = arr[np.minimum(yy, h - 1)[:, :, None], np.minimum(xx, w - 1)[:, None, :]]  # (k, s, s, 3)
+    if ys.size and not (np.any(ys % size) or np.any(xs % size)):  # grid-aligned blocks: index a blocked view
+        gh = max(-(-h // size), int(ys.max()) // size + 1)  # blocks may lie wholly in the pad-to-32 margin
+        gw = max(-(-w // size), int(xs.max()) // size + 1)
+        src = arr
+        if (gh * size, gw * size) != (h, w):
+            src = np.zeros((gh * size, gw * size, 3), dtype=np.uint8)
+            src[:h, :w] = arr  # the padding is masked to 0 below
+        blocks = src.reshape(gh, size, gw, size, 3)[ys // size, :, xs // size]  # (k, s, s, 3)
+    else:
+        blocks = arr[np.minimum(yy, h - 1)[:, :, None], np.minimum(xx, w - 1)[:, None, :]]  # (k, s, s, 3)
     x = normalise(torch.from_numpy(blocks))
     if not valid.all():
         x = torch.where(torch.from_numpy(valid)[..., None], x, torch.zeros((), dtype=x.dtype))
