@@ -175,6 +175,16 @@ def available() -> bool:
     return njit is not None
 
 
+def _compile(fn):
+    """njit with an on-disk cache where numba can write one (beside the package or in the user's cache folder);
+    compiled per process where it cannot (read-only install, no writable home)."""
+    opts = {"nogil": True, "boundscheck": False, "error_model": "numpy"}
+    try:
+        return njit(cache=True, **opts)(fn)
+    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+        return njit(cache=False, **opts)(fn)
+
+
 def image_cell_ssim(a: np.ndarray, b: np.ndarray, cols_a: int, cols_b: int, n: int) -> np.ndarray:
     """Mean SSIM of the first n raster-order 32-px cells of two HxWx3 uint8 images, (n,) float64.
 
@@ -182,9 +192,7 @@ def image_cell_ssim(a: np.ndarray, b: np.ndarray, cols_a: int, cols_b: int, n: i
     pixels outside an image count as black (the zero padding of pad-or-crop).
     """
     if not _compiled:
-        opts = {"cache": True, "nogil": True, "boundscheck": False, "error_model": "numpy"}
-        _compiled["cells"] = njit(**opts)(_kernel)
-        _compiled["strip"] = njit(**opts)(_strip_kernel)
+        _compiled.update(cells=_compile(_kernel), strip=_compile(_strip_kernel))
     if cols_a == cols_b and n % cols_a == 0:  # cells side by side: one vectorised pass per cell row
         rows = n // cols_a
         return _compiled["strip"](_rows_of(a, rows, cols_a), _rows_of(b, rows, cols_a), rows, cols_a, C1, C2, COV_NORM)
