@@ -55,6 +55,21 @@ def system_missing(what: str) -> None:
     pytest.fail(msg, pytrace=False)
 
 
+def wait_until_healthy(proc: subprocess.Popen, url: str, log: Path, *, seconds: float) -> None:
+    """Poll url/healthz until it answers 200; raise with the server's log if it exits or stays silent."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server did not answer in {seconds:g} s:\n{log.read_text()}")
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as s:
@@ -218,17 +233,8 @@ class Server:
         self.proc = subprocess.Popen(
             cmd, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log.read_text()}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"server did not answer in 60 s:\n{self.log.read_text()}")
+        wait_until_healthy(self.proc, self.url, self.log, seconds=60)
+        return self
 
     def kill(self) -> None:
         """SIGKILL the server (and its workers) — no shutdown code runs."""

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -21,7 +20,7 @@ from typer.testing import CliRunner
 from fgaesq.cli import app as cli_app
 from rank_cli_helpers import burst_photos
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS, SRC_DIR, free_port, system_missing
+from .conftest import CHROMIUM, CHROMIUM_ARGS, SRC_DIR, free_port, system_missing, wait_until_healthy
 from .review_shoot import SIZES, make_shoot, rank_shoot
 
 
@@ -44,17 +43,8 @@ class ReviewServer:
                "--device", "cpu", *self.extra]
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
                                      start_new_session=True, cwd=self.cwd)
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log.read_text()}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError(f"server did not answer in 180 s:\n{self.log.read_text()}")
+        wait_until_healthy(self.proc, self.url, self.log, seconds=180)
+        return self
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
