@@ -5,7 +5,7 @@ Exports are loaded lazily so that `fgaesq --help` does not import torch.
 
 from __future__ import annotations
 
-import importlib
+from fgaesq._lazy import lazy_exports
 
 _EXPORTS = {
     "Series": "fgaesq.rank.series",
@@ -16,10 +16,4 @@ _EXPORTS = {
     "score_paths": "fgaesq.rank.pipeline",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'fgaesq.rank' has no attribute {name!r}")
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -6,7 +6,7 @@ Exports are loaded lazily: importing this package imports neither torch nor Ligh
 
 from __future__ import annotations
 
-import importlib
+from fgaesq._lazy import lazy_exports
 
 _EXPORTS = {
     "TrainConfig": "fgaesq.train.config",
@@ -26,10 +26,4 @@ _EXPORTS = {
     "train": "fgaesq.train.run",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'fgaesq.train' has no attribute {name!r}")
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

@@ -6,7 +6,7 @@ SQLAlchemy (the `serve` extra: `pip install 'fgaesq[serve]'`).
 
 from __future__ import annotations
 
-import importlib
+from fgaesq._lazy import lazy_exports
 
 _EXPORTS = {
     "build_store": "fgaesq.serve.annotate.app",
@@ -25,10 +25,4 @@ _EXPORTS = {
     "VoteRejected": "fgaesq.serve.annotate.store",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'fgaesq.serve.annotate' has no attribute {name!r}")
+__getattr__, __all__ = lazy_exports(__name__, _EXPORTS)
