@@ -137,8 +137,9 @@ def evaluate(name: str, model: FGAesQLite, data: Path, extras: dict) -> dict:
     test = read_jsonl_series(data / "test" / "series.jsonl")
     fine, _ = evaluate_fine(cached, test, "single")
     pooled, _ = evaluate_fine(cached, [dataclasses.replace(s, category="all") for s in test], "single")
+    extra = set(json.loads((data / "manifest.json").read_text()).get("extra_series", []))
     mate = [s for split in ("train", "val", "test") for s in read_jsonl_series(data / split / "series.jsonl")
-            if s.series.startswith("mate-")]  # fmt: skip
+            if s.series.startswith("mate-") and s.series not in extra]  # fmt: skip
     held = evaluate_fine(cached, [dataclasses.replace(s, category="all") for s in mate], "single")[0] if mate else None
     cv_paths, cv_mos = extras["clive"]
     cv_scores = cached.score(cv_paths)

@@ -48,8 +48,20 @@ def bases(arr: np.ndarray) -> list[tuple[str, np.ndarray]]:
     return out
 
 
-def build(out: Path, *, clive_limit: int = 40, seed: int = 0, small: bool = True) -> dict:
-    """Build every split under ``out``; returns the manifest (also written to ``out/manifest.json``)."""
+def extra_families(fams: list[str], total: int) -> list[str]:
+    """Families added to a train base's regular ``fams`` (next in FAMILIES order after them) up to ``total``."""
+    start = FAMILIES.index(fams[-1]) + 1
+    rest = [FAMILIES[(start + i) % len(FAMILIES)] for i in range(len(FAMILIES))]
+    return [f for f in rest if f not in fams][: max(0, total - len(fams))]
+
+
+def build(
+    out: Path, *, clive_limit: int = 40, seed: int = 0, small: bool = True, train_families: int = 0
+) -> dict:
+    """Build every split under ``out``; returns the manifest (also written to ``out/manifest.json``).
+
+    ``train_families`` > 0: every train base gets series of that many families (its regular ones first, then
+    extra ones); val and test are exactly as without it."""
     big = native_sources()
     little = (clive_sources(clive_limit) + skimage_sources() + opencv_sources()) if small else []
     if not big and not little:
@@ -60,6 +72,7 @@ def build(out: Path, *, clive_limit: int = 40, seed: int = 0, small: bool = True
             shutil.rmtree(old) if old.is_dir() else old.unlink()
     records: dict[str, list[dict]] = {name: [] for name, _ in SPLITS}
     t0, n_base = time.time(), 0
+    extra_ids: list[str] = []
     for idx, src in enumerate(big + little):
         arr = np.ascontiguousarray(np.asarray(src.load())[..., :3]).astype(np.uint8)
         split = split_of(src.id, seed)
@@ -67,8 +80,12 @@ def build(out: Path, *, clive_limit: int = 40, seed: int = 0, small: bool = True
         for suffix, base in bases(arr) if idx < len(big) else [("full", arr)]:
             fams = [FAMILIES[(n_base * per + f) % len(FAMILIES)] for f in range(per)]
             n_base += 1
+            extra = extra_families(fams, train_families) if split == "train" else []
+            fams += extra
             for fam in fams:
                 records[split].append(make_series(f"{src.id}/{suffix}", src.id, base, fam, seed, out / split))
+                if fam in extra:
+                    extra_ids.append(records[split][-1]["series"])
             print(f"[{idx + 1}/{len(big) + len(little)}] {src.id}/{suffix} {base.shape[1]}x{base.shape[0]} -> {split}: "
                   f"{', '.join(fams)} ({time.time() - t0:.0f} s)", flush=True)  # fmt: skip
     for split, recs in records.items():
@@ -79,6 +96,8 @@ def build(out: Path, *, clive_limit: int = 40, seed: int = 0, small: bool = True
     manifest = {
         "seed": seed,
         "clive_limit": clive_limit,
+        "train_families": train_families,
+        "extra_series": extra_ids,  # train series beyond the regular families (not in the held-out-source figure)
         "families": list(FAMILIES),
         "splits": {s: {"series": len(r), "images": sum(len(x["images"]) for x in r)} for s, r in records.items()},
         "origins_used": sorted({s.origin for s in big + little}),
@@ -99,8 +118,11 @@ def main() -> None:
     ap.add_argument("--clive", type=int, default=40, help="how many CLIVE photos to use (default 40)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-small", action="store_true", help="wallpaper photographs only")
+    ap.add_argument("--train-families", type=int, default=0,
+                    help="series of this many families per train base (default: as val/test, 3 big / 2 small)")
     args = ap.parse_args()
-    m = build(args.out, clive_limit=args.clive, seed=args.seed, small=not args.no_small)
+    m = build(args.out, clive_limit=args.clive, seed=args.seed, small=not args.no_small,
+              train_families=args.train_families)  # fmt: skip
     print(json.dumps(m["splits"]), "sources:", ", ".join(m["origins_used"]))
 
 

@@ -75,7 +75,14 @@ def _without(jsonl: Path, source_prefix: str) -> Path:
     return out
 
 
-def run_variant(variant: str, data: Path, epochs: int | None, lr: float | None = None, tag: str = "") -> Path:
+def run_variant(
+    variant: str,
+    data: Path,
+    epochs: int | None,
+    lr: float | None = None,
+    tag: str = "",
+    coarse_per_fine: int | None = None,
+) -> Path:
     """One `fgaesq train` run; returns the exported best model."""
     from fgaesq.train.config import load_config
     from fgaesq.train.run import train
@@ -89,6 +96,8 @@ def run_variant(variant: str, data: Path, epochs: int | None, lr: float | None =
         cfg.trainer.epochs = epochs
     if lr:
         cfg.optim.lr = lr
+    if coarse_per_fine is not None:
+        cfg.data.coarse_per_fine = coarse_per_fine
     if data != DEFAULT_DATA:
         cfg.data.coarse_train, cfg.data.coarse_val = str(data / "clive_train.csv"), str(data / "clive_val.csv")
         cfg.data.fine_train, cfg.data.fine_val = [str(data / "train/series.jsonl")], [str(data / "val/series.jsonl")]
@@ -123,6 +132,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--epochs", type=int, default=None, help="override the config's epochs")
     ap.add_argument("--lr", type=float, default=None, help="override the config's learning rate")
+    ap.add_argument("--coarse-per-fine", type=int, default=None, help="override the config's coarse batches per fine batch")
     ap.add_argument("--tag", default="", help="suffix of the run folder and model file (tries beside the default)")
     ap.add_argument("--variants", nargs="*", default=["full", "no-rankreg", "untrained"])
     ap.add_argument("--no-ship", action="store_true", help="do not write the shipped weights into the package")
@@ -139,7 +149,7 @@ def main() -> None:
         if variant == "untrained":
             model = untrained(args.data)
         else:
-            model = load_model(run_variant(variant, args.data, args.epochs, args.lr, args.tag))
+            model = load_model(run_variant(variant, args.data, args.epochs, args.lr, args.tag, args.coarse_per_fine))
         model.config.extra = {
             "variant": variant,
             "trained_with": "fgaesq train (Lightning) with benchmarks/known_order/lite_run.yaml"
@@ -148,8 +158,9 @@ def main() -> None:
             "data": counts,
             "seconds": round(time.time() - t0, 1),
         }
-        if args.lr or args.epochs:
-            model.config.extra["overrides"] = {"lr": args.lr, "epochs": args.epochs}
+        if args.lr or args.epochs or args.coarse_per_fine is not None:
+            model.config.extra["overrides"] = {"lr": args.lr, "epochs": args.epochs,
+                                               "coarse_per_fine": args.coarse_per_fine}  # fmt: skip
         save_checkpoint(model, out)
         if variant == "full" and not args.no_ship:  # only the head: the backbone comes from its pip package
             save_checkpoint(model, WEIGHTS_DIR / "fgaesq-lite.safetensors")

@@ -101,6 +101,8 @@ class LiteInputs:
         views = (c.work_size, c.view_size, c.n_crops, c.taps)
         if c.native or c.crop_select != "quadrants":  # keys of the first lite's views stay as they were
             views = (*views, c.native, c.crop_select)
+        if c.technical:  # grid-aligned crops + technical block: a new descriptor
+            views = (*views, "technical", c.technical)
         h = hashlib.sha1(repr(views).encode())
         h.update(image)
         if reference is not None:

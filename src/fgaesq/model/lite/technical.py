@@ -1,0 +1,265 @@
+"""Deterministic technical measurements of fgaesq-lite's views (the descriptor's "technical block", version 1).
+
+Pure functions of the view pixels (torch, no learned part, a few ms per image): exposure and colour from the
+global view in linear light, level horizon from the edge orientations of the global view and of the native
+crops, compression, sharpness and noise from the native crops at their original pixel grid (the crops are
+aligned to the 8-px JPEG grid when the technical block is on). Every value is documented in `NAMES`.
+Input: views normalised as the backbone sees them, ``(x - 127) / 128`` (fgaesq.model.lite.views).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+#: Luminance percentiles of the exposure block (in % of pixels).
+PERCENTILES = (1, 5, 25, 50, 75, 95, 99)
+#: Folded edge-orientation bins (degrees off the nearest axis): centre k covers [k - 0.5, k + 0.5), 0 = [0, 0.5).
+TILT_BINS = (0, 1, 2, 3, 4, 5, 6, 7)
+EPS = 1e-6
+#: Percentiles are read from at most this many pixels per view (a fixed-stride subsample).
+SORT_MAX = 8192
+
+NAMES: tuple[str, ...] = (
+    *(f"exposure: log2 linear luminance, {p}th percentile" for p in PERCENTILES),
+    "exposure: mean linear luminance",
+    "exposure: mean log2 linear luminance",
+    "exposure: std of log2 linear luminance",
+    "exposure: share of crushed shadows (every channel <= 2/255)",
+    "exposure: share of clipped highlights (any channel >= 253/255)",
+    *(f"exposure: share of clipped {c} channel (>= 253/255)" for c in "RGB"),
+    "exposure: 5th percentile of sRGB luma / 255 (shadow level as coded)",
+    "exposure: 95th percentile of sRGB luma / 255 (highlight level as coded)",
+    "exposure: |median log2 linear luminance - log2 0.18| (distance of the median from mid grey, in EV)",
+    "colour: mean CIE a* of the whole view",
+    "colour: mean CIE b* of the whole view",
+    "colour: mean CIE chroma of the whole view",
+    "colour: mean a* of the near-neutral pixels (lowest 30 % chroma)",
+    "colour: mean b* of the near-neutral pixels (lowest 30 % chroma)",
+    "colour: grey-world log(mean R / mean G), linear light",
+    "colour: grey-world log(mean B / mean G), linear light",
+    "colour: white-patch log(R / G) of the brightest 5 % pixels",
+    "colour: white-patch log(B / G) of the brightest 5 % pixels",
+    "colour: |mean (a*, b*)| of the near-neutral pixels (cast strength, any direction)",
+    "colour: |grey-world (log R/G, log B/G)| (cast strength, any direction)",
+    "colour: |white-patch (log R/G, log B/G)| (cast strength, any direction)",
+    "colour: 10th percentile of CIE chroma (greys stay grey without a cast)",
+    "colour: 30th percentile of CIE chroma",
+    *(f"tilt (global view): share of edge energy {k} deg off axis" for k in TILT_BINS),
+    "tilt (global view): log(share at 0 deg / mean share at 1-7 deg)",
+    "tilt (global view): log(largest share at 1-7 deg / share at 0 deg) (a shifted axis peak)",
+    "tilt (global view): |dominant off-axis angle| in degrees (4-fold circular mean of edge orientations)",
+    "tilt (global view): 4-fold orientation concentration (0 = isotropic, 1 = all edges on one rectilinear frame)",
+    *(f"tilt (native crops): share of edge energy {k} deg off axis" for k in TILT_BINS),
+    "tilt (native crops): log(share at 0 deg / mean share at 1-7 deg)",
+    "tilt (native crops): log(largest share at 1-7 deg / share at 0 deg) (a shifted axis peak)",
+    "tilt (native crops): |dominant off-axis angle| in degrees",
+    "tilt (native crops): 4-fold orientation concentration",
+    "compression: log horizontal blockiness (|diff| across 8-px block columns / inside)",
+    "compression: log vertical blockiness (|diff| across 8-px block rows / inside)",
+    "compression: log(max / median) of |diff| energy over the 8 grid phases (grid-position free)",
+    "compression: log mean 8x8 DCT energy, low band (u + v in 1..3)",
+    "compression: log mean 8x8 DCT energy, mid band (u + v in 4..7)",
+    "compression: log mean 8x8 DCT energy, high band (u + v in 8..14)",
+    "compression: share of near-zero (|c| < 1) DCT coefficients in the mid band",
+    "compression: share of near-zero (|c| < 1) DCT coefficients in the high band",
+    "detail (native crops): log mean squared Laplacian",
+    "detail (native crops): log 95th percentile of gradient magnitude",
+    "noise (native crops): log noise sigma (Immerkaer residual, flattest 25 % pixels), 8-bit units",
+    "detail (global view): log mean squared Laplacian",
+    "detail (global view): log 95th percentile of gradient magnitude",
+    "noise (global view): log noise sigma (Immerkaer residual, flattest 25 % pixels)",
+)
+#: Length of the technical block.
+TECH_DIM = len(NAMES)
+
+_SOBEL_X = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+_LAPLACE = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+_IMMERKAER = torch.tensor([[1.0, -2.0, 1.0], [-2.0, 4.0, -2.0], [1.0, -2.0, 1.0]])
+
+
+def _dct_matrix(n: int = 8) -> torch.Tensor:
+    k = torch.arange(n, dtype=torch.float64)
+    m = torch.cos(math.pi * (2 * k[None, :] + 1) * k[:, None] / (2 * n)) * math.sqrt(2 / n)
+    m[0] /= math.sqrt(2)
+    return m.float()
+
+
+_DCT = _dct_matrix()
+_UV = torch.arange(8)[:, None] + torch.arange(8)[None, :]
+
+
+def to_pixels(views: torch.Tensor) -> torch.Tensor:
+    """Normalised views -> sRGB pixel values in [0, 255] (float)."""
+    return (views * 128.0 + 127.0).clamp(0.0, 255.0)
+
+
+def srgb_to_linear(p: torch.Tensor) -> torch.Tensor:
+    """sRGB values in [0, 255] -> linear light in [0, 1] (IEC 61966-2-1)."""
+    u = p / 255.0
+    return torch.where(u <= 0.04045, u / 12.92, ((u + 0.055) / 1.055).clamp_min(0.0) ** 2.4)
+
+
+def luma(p: torch.Tensor) -> torch.Tensor:
+    """(..., 3, H, W) -> (..., H, W) Rec. 709 weighted sum of the channels."""
+    return 0.2126 * p[..., 0, :, :] + 0.7152 * p[..., 1, :, :] + 0.0722 * p[..., 2, :, :]
+
+
+def _sorted_at(x: torch.Tensor, fractions: tuple[float, ...]) -> torch.Tensor:
+    """(N, M) -> (N, len(fractions)) values at the given fractions of each row's sorted values (rows longer than
+    SORT_MAX are subsampled with a fixed stride: a few ms instead of tens)."""
+    if x.shape[1] > SORT_MAX:
+        x = x[:, :: -(-x.shape[1] // SORT_MAX)]
+    s = x.sort(dim=1).values
+    idx = [min(x.shape[1] - 1, max(0, round(f * (x.shape[1] - 1)))) for f in fractions]
+    return s[:, idx]
+
+
+def _masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    m = mask.to(x.dtype)
+    return (x * m).sum(1) / m.sum(1).clamp_min(1.0)
+
+
+def _conv(y: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """(N, H, W) -> (N, H-2, W-2) valid 3x3 correlation."""
+    return F.conv2d(y[:, None], kernel.to(y)[None, None])[:, 0]
+
+
+def exposure(p: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) sRGB pixels -> (N, 18) exposure measurements (linear light unless said otherwise)."""
+    lin = srgb_to_linear(p)
+    y = luma(lin).flatten(1)
+    logy = torch.log2(y + 2.0**-12)
+    pct = _sorted_at(logy, tuple(q / 100 for q in PERCENTILES))
+    flat = p.flatten(2)
+    crushed = (flat.amax(1) <= 2.0).float().mean(1)
+    clipped_any = (flat.amax(1) >= 253.0).float().mean(1)
+    clipped_ch = (flat >= 253.0).float().mean(2)
+    cols = [pct, y.mean(1, keepdim=True), logy.mean(1, keepdim=True), logy.std(1, unbiased=False, keepdim=True),
+            crushed[:, None], clipped_any[:, None], clipped_ch, _sorted_at(luma(p).flatten(1), (0.05, 0.95)) / 255.0,
+            (pct[:, 3:4] - math.log2(0.18)).abs()]  # fmt: skip
+    return torch.cat(cols, dim=1)
+
+
+def _lab_ab(lin: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, 3, H, W) linear sRGB -> CIE a*, b* (D65), each (N, H*W)."""
+    r, g, b = (lin[:, i].flatten(1) for i in range(3))
+    x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047
+    y = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883
+
+    def f(t: torch.Tensor) -> torch.Tensor:
+        return torch.where(t > 0.008856, t.clamp_min(1e-9) ** (1 / 3), 7.787 * t + 16 / 116)
+
+    fx, fy, fz = f(x), f(y), f(z)
+    return 500.0 * (fx - fy), 200.0 * (fy - fz)
+
+
+def colour(p: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) sRGB pixels -> (N, 14) colour-cast measurements (signed, then strengths in any direction)."""
+    lin = srgb_to_linear(p)
+    a, b = _lab_ab(lin)
+    chroma = torch.sqrt(a * a + b * b)
+    neutral = chroma <= _sorted_at(chroma, (0.3,))
+    means = lin.flatten(2).mean(2) + 1e-4
+    y = luma(lin).flatten(1)
+    bright = y >= _sorted_at(y, (0.95,))
+    r, g, bl = (_masked_mean(lin[:, i].flatten(1), bright) + 1e-4 for i in range(3))
+    na, nb = _masked_mean(a, neutral), _masked_mean(b, neutral)
+    grg, gbg = torch.log(means[:, 0] / means[:, 1]), torch.log(means[:, 2] / means[:, 1])
+    wrg, wbg = torch.log(r / g), torch.log(bl / g)
+    low = _sorted_at(chroma, (0.1, 0.3))
+    cols = [a.mean(1), b.mean(1), chroma.mean(1), na, nb, grg, gbg, wrg, wbg, torch.hypot(na, nb),
+            torch.hypot(grg, gbg), torch.hypot(wrg, wbg), low[:, 0], low[:, 1]]  # fmt: skip
+    return torch.stack(cols, dim=1)
+
+
+def _gradients(y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    sx = _SOBEL_X.to(y)
+    return _conv(y, sx), _conv(y, sx.T.contiguous())
+
+
+def tilt(y: torch.Tensor) -> torch.Tensor:
+    """(N, H, W) grey pixels -> (N, 12) level-horizon measurements from edge orientations folded mod 90°.
+
+    Edges weighted by squared Sobel magnitude; shares of edge energy 0, 1, ..., 7 degrees off the nearest axis;
+    the log ratio of the 0° share to the mean 1–7° share and of the largest 1–7° share to the 0° share; the dominant off-axis angle |φ| and the concentration
+    R of the 4-fold circular mean (φ = arg Σ w e^{4iθ} / 4)."""
+    gx, gy = _gradients(y)
+    w = (gx * gx + gy * gy).flatten(1)
+    theta = torch.atan2(gy, gx).flatten(1)
+    deg = torch.rad2deg(theta)
+    off = torch.remainder(deg + 45.0, 90.0) - 45.0  # signed degrees off the nearest axis
+    a = off.abs()
+    total = w.sum(1).clamp_min(EPS)
+    shares = []
+    for k in TILT_BINS:
+        lo, hi = (0.0, 0.5) if k == 0 else (k - 0.5, k + 0.5)
+        shares.append((w * ((a >= lo) & (a < hi)).to(w.dtype)).sum(1) / total)
+    sh = torch.stack(shares, dim=1)
+    ratio = torch.log((sh[:, 0] + 1e-4) / (sh[:, 1:].mean(1) + 1e-4))
+    c, s = (w * torch.cos(4 * theta)).sum(1), (w * torch.sin(4 * theta)).sum(1)
+    phi = torch.rad2deg(torch.atan2(s, c)).abs() / 4.0
+    conc = torch.sqrt(c * c + s * s) / total
+    shifted = torch.log((sh[:, 1:].amax(1) + 1e-4) / (sh[:, 0] + 1e-4))
+    return torch.cat([sh, ratio[:, None], shifted[:, None], phi[:, None], conc[:, None]], dim=1)
+
+
+def compression(y: torch.Tensor) -> torch.Tensor:
+    """(N, H, W) grey pixels whose (0, 0) lies on the 8-px JPEG grid -> (N, 8) compression measurements:
+    8x8 blockiness across block boundaries vs inside (both directions), its grid-position-free form, log DCT
+    energies of low / mid / high frequency bands and the shares of near-zero mid / high coefficients."""
+    n, h, w = y.shape
+    hb, wb = (h - 1) // 8 * 8, (w - 1) // 8 * 8
+    dx = (y[:, :, 1:] - y[:, :, :-1]).abs()[:, :, :wb].reshape(n, h, wb // 8, 8).mean((1, 2))  # (N, 8) by phase
+    dy = (y[:, 1:, :] - y[:, :-1, :]).abs()[:, :hb, :].reshape(n, hb // 8, 8, w).mean((1, 3))
+    block_h = torch.log((dx[:, 7] + 1e-2) / (dx[:, :7].mean(1) + 1e-2))  # phase 7: between pixels 8k-1 and 8k
+    block_v = torch.log((dy[:, 7] + 1e-2) / (dy[:, :7].mean(1) + 1e-2))
+    both = dx + dy
+    free = torch.log((both.amax(1) + 1e-2) / (both.median(1).values + 1e-2))
+    bh, bw = h // 8 * 8, w // 8 * 8
+    blocks = (y[:, :bh, :bw] - 128.0).reshape(n, bh // 8, 8, bw // 8, 8).permute(0, 1, 3, 2, 4)
+    d = _DCT.to(y)
+    coef = (d @ blocks @ d.T).reshape(n, -1, 8, 8)
+    uv = _UV.to(y.device)
+    cols = [block_h, block_v, free]
+    bands = [(uv >= 1) & (uv <= 3), (uv >= 4) & (uv <= 7), uv >= 8]
+    for band in bands:
+        cols.append(torch.log((coef[:, :, band] ** 2).mean((1, 2)) + 1e-3))
+    for band in bands[1:]:
+        cols.append((coef[:, :, band].abs() < 1.0).float().mean((1, 2)))
+    return torch.stack(cols, dim=1)
+
+
+def detail(y: torch.Tensor) -> torch.Tensor:
+    """(N, H, W) grey pixels -> (N, 3): log mean squared Laplacian, log 95th percentile gradient magnitude, and
+    log noise σ (Immerkær's residual, mean |r|·√(π/2)/6, over the flattest 25 % of pixels by Sobel magnitude)."""
+    lap = _conv(y, _LAPLACE)
+    gx, gy = _gradients(y)
+    mag = torch.sqrt(gx * gx + gy * gy).flatten(1)
+    res = _conv(y, _IMMERKAER).abs().flatten(1)
+    flat = mag <= _sorted_at(mag, (0.25,))
+    sigma = _masked_mean(res, flat) * math.sqrt(math.pi / 2) / 6.0
+    cols = [torch.log((lap * lap).flatten(1).mean(1) + 1e-2), torch.log(_sorted_at(mag, (0.95,))[:, 0] + 1e-2),
+            torch.log(sigma + 1e-2)]  # fmt: skip
+    return torch.stack(cols, dim=1)
+
+
+@torch.no_grad()
+def technical_block(views: torch.Tensor) -> torch.Tensor:
+    """(B, 1 + n_crops, 3, S, S) normalised views -> (B, TECH_DIM): the measurements listed in `NAMES`
+    (global-view blocks from view 0, crop blocks averaged over views 1..)."""
+    b, v = views.shape[:2]
+    p = to_pixels(views.float())
+    g = p[:, 0]
+    crops = p[:, 1:].flatten(0, 1) if v > 1 else p[:, :1].flatten(0, 1)
+    gy, cy = luma(g), luma(crops)
+    nc = max(v - 1, 1)
+
+    def crop_mean(t: torch.Tensor) -> torch.Tensor:
+        return t.view(b, nc, -1).mean(1)
+
+    return torch.cat([exposure(g), colour(g), tilt(gy), crop_mean(tilt(cy)), crop_mean(compression(cy)),
+                      crop_mean(detail(cy)), detail(gy)], dim=1)  # fmt: skip
