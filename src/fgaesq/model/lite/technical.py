@@ -122,6 +122,10 @@ def _masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (x * m).sum(1) / m.sum(1).clamp_min(1.0)
 
 
+def _norm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return torch.sqrt(a * a + b * b)  # not torch.hypot: no ONNX export for it
+
+
 def _conv(y: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     """(N, H, W) -> (N, H-2, W-2) valid 3x3 correlation."""
     return F.conv2d(y[:, None], kernel.to(y)[None, None])[:, 0]
@@ -171,8 +175,8 @@ def colour(p: torch.Tensor) -> torch.Tensor:
     grg, gbg = torch.log(means[:, 0] / means[:, 1]), torch.log(means[:, 2] / means[:, 1])
     wrg, wbg = torch.log(r / g), torch.log(bl / g)
     low = _sorted_at(chroma, (0.1, 0.3))
-    cols = [a.mean(1), b.mean(1), chroma.mean(1), na, nb, grg, gbg, wrg, wbg, torch.hypot(na, nb),
-            torch.hypot(grg, gbg), torch.hypot(wrg, wbg), low[:, 0], low[:, 1]]  # fmt: skip
+    cols = [a.mean(1), b.mean(1), chroma.mean(1), na, nb, grg, gbg, wrg, wbg, _norm(na, nb), _norm(grg, gbg),
+            _norm(wrg, wbg), low[:, 0], low[:, 1]]  # fmt: skip
     return torch.stack(cols, dim=1)
 
 
@@ -218,7 +222,8 @@ def compression(y: torch.Tensor) -> torch.Tensor:
     block_h = torch.log((dx[:, 7] + 1e-2) / (dx[:, :7].mean(1) + 1e-2))  # phase 7: between pixels 8k-1 and 8k
     block_v = torch.log((dy[:, 7] + 1e-2) / (dy[:, :7].mean(1) + 1e-2))
     both = dx + dy
-    free = torch.log((both.amax(1) + 1e-2) / (both.median(1).values + 1e-2))
+    med = both.sort(dim=1).values[:, 3]  # the lower median of the 8 phases (as torch.median; exports to ONNX)
+    free = torch.log((both.amax(1) + 1e-2) / (med + 1e-2))
     bh, bw = h // 8 * 8, w // 8 * 8
     blocks = (y[:, :bh, :bw] - 128.0).reshape(n, bh // 8, 8, bw // 8, 8).permute(0, 1, 3, 2, 4)
     d = _DCT.to(y)
