@@ -36,8 +36,9 @@ def _scorer(model_name: str, backend: str, int8: bool):
         kwargs = {"backend": backend, "int8": int8} if backend != "torch" or int8 else {}
         return FGAesQScorer(create_model(model_name), name=model_name, device="cpu", **kwargs)
     except ImportError:  # a checkout before fgaesq.scoring: its CLI default was workers=0
-        from fgaesq.model import create_model
         from fgaesq.rank.scorer import FGAesQScorer
+
+        from fgaesq.model import create_model
 
         if backend != "torch" or int8:
             raise SystemExit("this checkout has no --backend / --int8") from None
