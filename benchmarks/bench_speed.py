@@ -86,6 +86,12 @@ def tokenization_vs_forward(repeats: int) -> None:
               f"tokenization / forward = {tok_cpu / cf:.2f}")
 
 
+def _gflop(m, n: int) -> float:
+    """GFLOP of one n-token forward through the transformer (2 x multiply-adds of the matmuls and attention)."""
+    d, layers = m.width, len(m.visual.transformer.resblocks)
+    return 2 * layers * (12 * n * d * d + 2 * n * n * d) / 1e9
+
+
 def forwards(batch: int, repeats: int, device: str) -> None:
     """ms per 512-slot sequence: torch eager, ONNX fp32 and int8, and a bare open_clip ViT at 512 tokens."""
     from fgaesq.model.onnx_export import example_inputs
@@ -106,6 +112,11 @@ def forwards(batch: int, repeats: int, device: str) -> None:
         line = (f"{name:16s} torch {1000 * ours[key] / batch:8.1f} ms | bare open_clip {1000 * bare[key] / batch:8.1f}"
                 f" ms -> ours/bare speed {bare[key] / ours[key]:.2f} (target >= 0.9)")
         if device == "cpu":
+            with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16):
+                b16 = _time(lambda m=m, args=args: m(*args), repeats)
+            gflop = _gflop(m, 512)
+            line += (f" ({gflop / (ours[1] / batch):.0f} GFLOP/s of CPU time) | torch bf16 {1000 * b16[1] / batch:8.1f}"
+                     f" ms ({ours[1] / b16[1]:.2f}x)")
             feed = {n: t.numpy() for n, t in zip(("patches", "pos", "scale", "pad"), args, strict=True)}
             for label, int8 in (("onnx fp32", False), ("onnx int8", True)):
                 sess = session(exported_path(m, int8=int8), torch.get_num_threads())

@@ -57,6 +57,25 @@ def test_bad_specs_give_one_clear_line(tmp_path):
         assert res.output.count("fgaesq-tiny") == 2 and "--weights fgaesq-tiny: no released weights" in res.output
     with pytest.raises(ScorerError, match="--device must be one of"):
         load_scorer("fgaesq-lite", device="tpu")
+    with pytest.raises(ScorerError, match="fgaesq-lite runs in float32"):
+        load_scorer("fgaesq-lite", device="cpu", precision="bf16")
+
+
+def test_cli_precision_bf16_scores_with_a_checkpoint(tiny_file, tmp_path):
+    """`fgaesq score --precision bf16` on the CPU runs and gives scores close to float32; a bad value is a usage error."""
+    import json
+
+    photo = tmp_path / "p.png"
+    Image.fromarray(data.coffee()).save(photo)
+    runs = {}
+    for precision in ("auto", "bf16"):
+        res = CliRunner().invoke(app, ["score", str(photo), "--weights", str(tiny_file), "--device", "cpu",
+                                       "--precision", precision, "--json", "-q"])
+        assert res.exit_code == 0, res.output
+        runs[precision] = json.loads(res.stdout)["images"][0]["score"]
+    assert runs["auto"] != runs["bf16"] and abs(runs["auto"] - runs["bf16"]) < 0.05
+    res = CliRunner().invoke(app, ["score", str(photo), "--weights", str(tiny_file), "--precision", "fp8"])
+    assert res.exit_code == 2 and "--precision must be one of" in res.output
 
 
 def test_missing_shipped_weights_say_how_to_fix(monkeypatch, tmp_path):

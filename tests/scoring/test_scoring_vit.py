@@ -82,3 +82,21 @@ def test_pairs_in_loader_workers_match_in_process(tiny_model, tiny_scorer, photo
     ref = tiny_scorer.score_pairs(pairs)
     workers = FGAesQScorer(tiny_model, device="cpu", batch_size=2, workers=2, max_size=512).score_pairs(pairs)
     assert np.allclose(workers, ref, atol=1e-5)
+
+
+def test_cpu_bf16_is_an_explicit_opt_in(tiny_model, tiny_scorer, photos):
+    """'auto' keeps float32 on the CPU (scores as before); 'bf16' autocasts the forward and moves scores slightly."""
+    assert autocast_dtype(torch.device("cpu"), "auto") is None
+    assert autocast_dtype(torch.device("cpu"), "bf16") is torch.bfloat16
+    with pytest.raises(ValueError, match="fp16 is for GPUs"):
+        autocast_dtype(torch.device("cpu"), "fp16")
+    with pytest.raises(ValueError, match="--precision must be one of"):
+        autocast_dtype(torch.device("cpu"), "fp8")
+    ref = tiny_scorer.score(photos)
+    bf16 = FGAesQScorer(tiny_model, device="cpu", max_size=512, precision="bf16")
+    got = bf16.score(photos)
+    assert bf16.dtype is torch.bfloat16
+    assert not np.array_equal(got, ref)  # the forward did run in bf16 ...
+    assert np.abs(got - ref).max() < 0.05  # ... and stays close to float32
+    with pytest.raises(ValueError, match="applies to the torch backend"):
+        FGAesQScorer(tiny_model, device="cpu", precision="bf16", backend="onnx")

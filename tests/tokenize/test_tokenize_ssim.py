@@ -94,3 +94,46 @@ def test_compiled_kernel_matches_torch_bit_for_bit(crop_a, crop_b, work_a, work_
     got = ssim_kernel.image_cell_ssim(a, b, ca, cb, rows * min(ca, cb))
     assert got.shape == ref.shape and np.array_equal(got, ref)
     assert got.min() < 0.9 and got.max() <= 1.0
+
+
+def _float64_ssim(a: np.ndarray, b: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Per-cell mean SSIM computed entirely in float64 (the exact value both kernels approximate)."""
+    x = a[: rows * 32, : cols * 32].astype(np.float64) / 255
+    y = b[: rows * 32, : cols * 32].astype(np.float64) / 255
+
+    def cells(m):
+        return torch.from_numpy(m).reshape(rows, 32, cols, 32, 3).permute(0, 2, 4, 1, 3).reshape(-1, 3, 32, 32)
+
+    def box(t):
+        return t.unfold(-2, 7, 1).unfold(-2, 7, 1).mean((-1, -2))
+
+    cx, cy = cells(x), cells(y)
+    ux, uy = box(cx), box(cy)
+    vx = (box(cx * cx) - ux * ux) * 49 / 48
+    vy = (box(cy * cy) - uy * uy) * 49 / 48
+    vxy = (box(cx * cy) - ux * uy) * 49 / 48
+    c1, c2 = 0.01**2, 0.03**2
+    s = (2 * ux * uy + c1) * (2 * vxy + c2) / ((ux**2 + uy**2 + c1) * (vx + vy + c2))
+    return s.mean((-1, -2)).mean(-1).numpy()
+
+
+def test_fast_kernel_is_as_accurate_as_the_exact_one_on_real_photos():
+    """The integer fast path (compat off) stays within 3e-5 of the release's float32 bits and is no further from
+    the float64 value than they are; identical cells give exactly 1."""
+    from fgaesq.tokenize import ssim_kernel
+
+    if not ssim_kernel.available():
+        pytest.skip("numba is not installed")
+    a = data.astronaut()
+    b = np.clip(a.astype(np.int16) + np.random.default_rng(0).normal(0, 6, a.shape), 0, 255).astype(np.uint8)
+    b[:128, :256] = a[:128, :256]  # the first 4 cell rows' left half unchanged
+    rows, cols = 16, 16
+    exact = ssim_kernel.image_cell_ssim(a, b, cols, cols, rows * cols)
+    fast = ssim_kernel.image_cell_ssim(a, b, cols, cols, rows * cols, exact=False)
+    truth = _float64_ssim(a, b, rows, cols)
+    assert np.abs(fast - exact).max() <= 3e-5
+    assert np.abs(fast - truth).max() <= np.abs(exact - truth).max() + 1e-7
+    same = np.zeros((rows, cols), bool)
+    same[:4, :8] = True  # the cells of the unchanged block (a window never crosses a cell)
+    assert np.all(fast.reshape(rows, cols)[same] == 1.0) and np.all(exact.reshape(rows, cols)[same] == 1.0)
+    assert fast.reshape(rows, cols)[~same].max() < 0.99

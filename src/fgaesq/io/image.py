@@ -106,7 +106,8 @@ def _finish(img: Image.Image, max_size: int | None, orientation: int = 1) -> Ima
         img = Image.alpha_composite(bg, rgba)
     elif img.mode in ("I;16", "I;16B", "I;16L", "I"):
         img = img.point(lambda v: v / 256).convert("L")
-    img = img.convert("RGB")
+    if img.mode != "RGB":
+        img = img.convert("RGB")
     size = _target_size(*img.size, max_size)
     if size != img.size:
         img = img.resize(size, Image.Resampling.LANCZOS)
@@ -132,7 +133,8 @@ def load_image(
     ``name`` labels encoded bytes in error messages (for example a shard member ``shard-0001.tar:0042.jpg``).
     """
     if isinstance(path, Image.Image):
-        return _finish(path, max_size, _orientation(path))
+        out = _finish(path, max_size, _orientation(path))
+        return path.copy() if out is path else out  # never the caller's own object
     if isinstance(path, bytes | bytearray | memoryview):
         p = Path(name or "<bytes>")
         if len(path) == 0:
@@ -228,13 +230,14 @@ def _decode(im: Image.Image, p: Path, max_size: int | None, max_pixels: int) -> 
         except Exception as e:  # noqa: BLE001 - any decoder failure on hostile data is a bad file, not a crash
             raise ImageError(p, f"corrupt {fmt} data ({type(e).__name__}: {str(e)[:200]}); re-export or re-copy") from e
         orientation = _orientation(im)
-        img = im.copy()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = _finish(img, max_size, orientation)
-    except (OSError, ValueError, TypeError, MemoryError) as e:
-        raise ImageError(p, f"cannot convert to RGB ({type(e).__name__}: {str(e)[:200]})") from e
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out = _finish(im, max_size, orientation)  # a new image wherever anything changes ...
+                if out is im:
+                    out = im.copy()  # ... else a copy that outlives the file
+        except (OSError, ValueError, TypeError, MemoryError) as e:
+            raise ImageError(p, f"cannot convert to RGB ({type(e).__name__}: {str(e)[:200]})") from e
     if fmt in ("JPEG", "MPO"):
         missing = _missing_fraction(out)
         if missing >= MISSING_LIMIT:

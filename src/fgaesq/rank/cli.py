@@ -36,6 +36,9 @@ BackendOpt = typer.Option("torch", "--backend", help="torch | onnx (ONNX Runtime
                           "~/.cache/fgaesq/onnx; needs the onnx extra).")
 Int8Opt = typer.Option(False, "--int8", help="With --backend onnx: int8 weight quantization (faster, scores move "
                        "slightly; see docs/performance.md).")
+PrecisionOpt = typer.Option("auto", "--precision", help="auto | fp32 | bf16 | fp16. auto: bf16/fp16 autocast on "
+                            "GPUs, float32 on the CPU; bf16 on the CPU is faster where it has AMX (scores move "
+                            "slightly; see docs/performance.md). DiffToken (ViT) models only.")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="No progress bars, table or model line; errors still printed.")
 ImageColOpt = typer.Option(None, "--image-column", help="Parquet column / shard member holding the image (default: detect).")
 KeyColOpt = typer.Option(None, "--key-column", help="Parquet column holding the key (default: key/id, else file:row).")
@@ -66,12 +69,13 @@ def _usage_error(console: Console, message: str) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
-def _scorer(console: Console, weights, device, batch_size, workers, max_size, backend="torch", int8=False):
+def _scorer(console: Console, weights, device, batch_size, workers, max_size, backend="torch", int8=False,
+            precision="auto"):
     from fgaesq.scoring import ScorerError, load_scorer, weights_message
 
     try:
         return load_scorer(weights, device=device, batch_size=batch_size, workers=workers, max_size=max_size,
-                           backend=backend, int8=int8)
+                           backend=backend, int8=int8, precision=precision)
     except ScorerError as e:
         raise _usage_error(console, weights_message(weights, e)) from None
 
@@ -176,6 +180,7 @@ def score_cmd(
     workers: int = WorkersOpt,
     backend: str = BackendOpt,
     int8: bool = Int8Opt,
+    precision: str = PrecisionOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Score each image on its own (1-10, higher is better). Exit code 1 when some files could not be read."""
@@ -186,7 +191,7 @@ def score_cmd(
     console = _err_console()
     _out_kind(console, out)
     if wants_stream(inputs, out, ray):
-        factory = lambda: _scorer(console, weights, device, batch_size, workers, max_size)  # noqa: E731
+        factory = lambda: _scorer(console, weights, device, batch_size, workers, max_size, backend, int8, precision)  # noqa: E731
         _stream(console, score_stream_cmd, specs=inputs, out=out, ray=ray, ray_actors=ray_actors,
                 image_column=image_column, key_column=key_column, series_column=series_column, weights=weights,
                 device=device, max_size=max_size, batch_size=batch_size, recursive=recursive, quiet=quiet,
@@ -199,7 +204,7 @@ def score_cmd(
     files = collect_paths(paths, recursive=recursive)  # a missing named file is reported with the others
     if not files:
         raise _usage_error(console, "no image files found (JPEG, PNG, WebP, TIFF, BMP, HEIC); try --recursive")
-    scorer = _scorer(console, weights, device, batch_size, workers, max_size, backend, int8)
+    scorer = _scorer(console, weights, device, batch_size, workers, max_size, backend, int8, precision)
     if not quiet:
         _say(console, f"scoring with {scorer.name}")
     with _progress(console, quiet) as progress:
@@ -314,6 +319,7 @@ def rank_cmd(
     workers: int = WorkersOpt,
     backend: str = BackendOpt,
     int8: bool = Int8Opt,
+    precision: str = PrecisionOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Rank near-identical photos within each series and name the best of each."""
@@ -330,7 +336,7 @@ def rank_cmd(
     from fgaesq.rank.stream_cli import rank_stream_cmd, wants_stream
 
     if wants_stream([source], out, None):
-        factory = lambda: _scorer(console, weights, device, batch_size, workers, max_size)  # noqa: E731
+        factory = lambda: _scorer(console, weights, device, batch_size, workers, max_size, backend, int8, precision)  # noqa: E731
         _stream(console, rank_stream_cmd, specs=[source], out=out, image_column=image_column, key_column=key_column,
                 series_column=series_column, k=k, references=references, max_size=max_size, quiet=quiet,
                 progress_factory=_progress(console, quiet), scorer_factory=factory)
@@ -355,7 +361,7 @@ def rank_cmd(
 
     if mode not in MODES:
         raise _usage_error(console, f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
-    scorer = _scorer(console, weights, device, batch_size, workers, max_size, backend, int8)
+    scorer = _scorer(console, weights, device, batch_size, workers, max_size, backend, int8, precision)
     if not quiet:
         _say(console, f"ranking with {scorer.name}")
     with _progress(console, quiet) as progress:

@@ -25,10 +25,20 @@ def pick_device(device: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
 def autocast_dtype(device: torch.device, precision: str = "auto") -> torch.dtype | None:
-    """bf16 on GPUs that support it, else fp16; None (full float32) on the CPU or when precision='fp32'."""
-    if precision == "fp32" or device.type == "cpu":
+    """The autocast dtype for scoring: 'auto' = bf16 on GPUs that support it, else fp16, and full float32 (None)
+    on the CPU; 'bf16' on the CPU is an explicit opt-in (fast where the CPU has AMX / AVX-512 BF16, scores move)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+    if precision == "fp32":
         return None
+    if device.type == "cpu":
+        if precision == "fp16":
+            raise ValueError("--precision fp16 is for GPUs; on the CPU use bf16 (or fp32, the default)")
+        return torch.bfloat16 if precision == "bf16" else None
     if precision == "bf16":
         return torch.bfloat16
     if precision == "fp16":
@@ -36,6 +46,15 @@ def autocast_dtype(device: torch.device, precision: str = "auto") -> torch.dtype
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.bfloat16
     return torch.float16
+
+
+def cpu_has_fast_bf16() -> bool:
+    """Whether this CPU has bf16 matrix units (Intel AMX or AVX-512 BF16), where --precision bf16 pays on the CPU."""
+    try:
+        flags = open("/proc/cpuinfo", encoding="ascii", errors="replace").read(65536)
+    except OSError:
+        return False
+    return " amx_bf16" in flags or " avx512_bf16" in flags
 
 
 def autocast(device: torch.device, dtype: torch.dtype | None):

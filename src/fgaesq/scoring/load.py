@@ -60,6 +60,9 @@ def scorer_for(
     if isinstance(model, FGAesQLite):
         from fgaesq.scoring.lite import LiteScorer
 
+        if precision not in ("auto", "fp32"):
+            raise ValueError(f"--precision {precision}: fgaesq-lite runs in float32; the option is for DiffToken "
+                             "(ViT) models")
         return LiteScorer(model, name, device=device, batch_size=batch_size, backend=backend, int8=int8)
     from fgaesq.scoring.vit import FGAesQScorer
 

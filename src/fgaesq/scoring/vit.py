@@ -23,7 +23,8 @@ class FGAesQScorer:
     `max_size` None decodes as the model's checkpoint says (`preprocess`); 0 turns the long-side limit off.
     `workers` None (or -1) = auto: single-threaded tokenizing workers and forward threads split over the
     available cores (`fgaesq.scoring.threads`). `backend` 'onnx' runs the forward in ONNX Runtime (CPU):
-    `onnx_path` names an exported model, else the model is exported once into the cache.
+    `onnx_path` names an exported model, else the model is exported once into the cache. `precision` 'auto'
+    autocasts on GPUs only; 'bf16' on the CPU is an opt-in (about 2.8x faster forwards on a CPU with AMX).
     """
 
     def __init__(
@@ -44,6 +45,9 @@ class FGAesQScorer:
             raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
         self.device = pick_device(device)
         if backend == "onnx":
+            if precision not in ("auto", "fp32"):
+                raise ValueError(f"--precision {precision} applies to the torch backend; ONNX Runtime runs fp32 "
+                                 "(or --int8)")
             self.device = torch.device("cpu")
         self.dtype = autocast_dtype(self.device, precision)
         self.model = model.eval().to(self.device)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import ssim_kernel
+from . import blocks_kernel, ssim_kernel
 from .align import PairGeometry, n16, pair_geometry
 from .pixels import CELL, as_rgb_array, downscale_cells, gather_blocks, image_seed, pad_or_crop_32, raw_cells
 from .plan import (
@@ -250,11 +250,14 @@ class DiffTokenizer:
         return out
 
     def _overlap_importance(self, finals: list[np.ndarray], work: list[tuple[int, int, str]]) -> np.ndarray:
-        """1 - SSIM for the raster-paired cells of the shared top rows (list truncated to the shorter one)."""
+        """1 - SSIM for the raster-paired cells of the shared top rows (list truncated to the shorter one).
+
+        Compat mode takes the exact kernel (the release's float32 bits); compat off the integer fast path.
+        """
         rows = min(wk[0] for wk in work) // CELL
         if self.device.type == "cpu" and ssim_kernel.available():
             cols = [wk[1] // CELL for wk in work]
-            ssim = ssim_kernel.image_cell_ssim(finals[0], finals[1], cols[0], cols[1], rows * min(cols))
+            ssim = ssim_kernel.image_cell_ssim(finals[0], finals[1], cols[0], cols[1], rows * min(cols), exact=self.compat)
             return np.clip(1.0 - ssim, 0.0, 1.0)
         c1 = raw_cells(finals[0], work[0][:2], rows, self.device)
         c2 = raw_cells(finals[1], work[1][:2], rows, self.device)
@@ -368,11 +371,16 @@ class DiffTokenizer:
         pos = torch.zeros(length, self.table.dim, dtype=torch.float32)
         kind = plan.kind
         px16 = np.nonzero((kind != KIND_CLS) & (kind != KIND_PAD) & (kind != KIND_COARSE))[0]
+        fast = blocks_kernel.available()
         if px16.size:
-            patches[px16] = gather_blocks(arr, plan.y[px16], plan.x[px16], 16)
+            ys, xs = plan.y[px16], plan.x[px16]
+            patches[px16] = blocks_kernel.fine_blocks(arr, ys, xs) if fast else gather_blocks(arr, ys, xs, 16)
         coarse = np.nonzero(kind == KIND_COARSE)[0]
         if coarse.size:
-            patches[coarse] = downscale_cells(gather_blocks(arr, plan.y[coarse], plan.x[coarse], 32))
+            ys, xs = plan.y[coarse], plan.x[coarse]
+            patches[coarse] = (
+                blocks_kernel.coarse_blocks(arr, ys, xs) if fast else downscale_cells(gather_blocks(arr, ys, xs, 32))
+            )
         g16 = info["grid16"]
         sel = np.nonzero(plan.pos_grid == GRID_16)[0]
         if sel.size:
