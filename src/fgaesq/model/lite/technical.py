@@ -102,6 +102,14 @@ def srgb_to_linear(p: torch.Tensor) -> torch.Tensor:
     return torch.where(u <= 0.04045, u / 12.92, ((u + 0.055) / 1.055).clamp_min(0.0) ** 2.4)
 
 
+_LIN_LUT = srgb_to_linear(torch.arange(256, dtype=torch.float32))
+
+
+def _linear_of_u8(p: torch.Tensor) -> torch.Tensor:
+    """srgb_to_linear of 8-bit pixel values (the views hold whole numbers) by table look-up."""
+    return _LIN_LUT.to(p.device)[p.round().long()]
+
+
 def luma(p: torch.Tensor) -> torch.Tensor:
     """(..., 3, H, W) -> (..., H, W) Rec. 709 weighted sum of the channels."""
     return 0.2126 * p[..., 0, :, :] + 0.7152 * p[..., 1, :, :] + 0.0722 * p[..., 2, :, :]
@@ -131,9 +139,9 @@ def _conv(y: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     return F.conv2d(y[:, None], kernel.to(y)[None, None])[:, 0]
 
 
-def exposure(p: torch.Tensor) -> torch.Tensor:
-    """(N, 3, H, W) sRGB pixels -> (N, 18) exposure measurements (linear light unless said otherwise)."""
-    lin = srgb_to_linear(p)
+def exposure(p: torch.Tensor, lin: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) sRGB pixels and their linear light -> (N, 18) exposure measurements (linear light unless
+    said otherwise)."""
     y = luma(lin).flatten(1)
     logy = torch.log2(y + 2.0**-12)
     pct = _sorted_at(logy, tuple(q / 100 for q in PERCENTILES))
@@ -161,9 +169,9 @@ def _lab_ab(lin: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return 500.0 * (fx - fy), 200.0 * (fy - fz)
 
 
-def colour(p: torch.Tensor) -> torch.Tensor:
-    """(N, 3, H, W) sRGB pixels -> (N, 14) colour-cast measurements (signed, then strengths in any direction)."""
-    lin = srgb_to_linear(p)
+def colour(lin: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) linear-light pixels -> (N, 14) colour-cast measurements (signed, then strengths in any
+    direction)."""
     a, b = _lab_ab(lin)
     chroma = torch.sqrt(a * a + b * b)
     neutral = chroma <= _sorted_at(chroma, (0.3,))
@@ -185,26 +193,26 @@ def _gradients(y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return _conv(y, sx), _conv(y, sx.T.contiguous())
 
 
-def tilt(y: torch.Tensor) -> torch.Tensor:
-    """(N, H, W) grey pixels -> (N, 12) level-horizon measurements from edge orientations folded mod 90°.
+def tilt(gx: torch.Tensor, gy: torch.Tensor) -> torch.Tensor:
+    """Sobel gradients (N, H, W) -> (N, 12) level-horizon measurements from edge orientations folded mod 90°.
 
     Edges weighted by squared Sobel magnitude; shares of edge energy 0, 1, ..., 7 degrees off the nearest axis;
-    the log ratio of the 0° share to the mean 1–7° share and of the largest 1–7° share to the 0° share; the dominant off-axis angle |φ| and the concentration
-    R of the 4-fold circular mean (φ = arg Σ w e^{4iθ} / 4)."""
-    gx, gy = _gradients(y)
-    w = (gx * gx + gy * gy).flatten(1)
-    theta = torch.atan2(gy, gx).flatten(1)
-    deg = torch.rad2deg(theta)
-    off = torch.remainder(deg + 45.0, 90.0) - 45.0  # signed degrees off the nearest axis
-    a = off.abs()
+    the log ratio of the 0° share to the mean 1–7° share and of the largest 1–7° share to the 0° share; the
+    dominant off-axis angle |φ| and the concentration R of the 4-fold circular mean (φ = arg Σ w e^{4iθ} / 4).
+    Computed without trigonometry per pixel: tan(off-axis angle) = min(|gx|, |gy|) / max(|gx|, |gy|)."""
+    gx, gy = gx.flatten(1), gy.flatten(1)
+    xx, yy = gx * gx, gy * gy
+    w = xx + yy
+    ax, ay = gx.abs(), gy.abs()
+    r = torch.minimum(ax, ay) / torch.maximum(ax, ay).clamp_min(EPS)
     total = w.sum(1).clamp_min(EPS)
-    shares = []
-    for k in TILT_BINS:
-        lo, hi = (0.0, 0.5) if k == 0 else (k - 0.5, k + 0.5)
-        shares.append((w * ((a >= lo) & (a < hi)).to(w.dtype)).sum(1) / total)
-    sh = torch.stack(shares, dim=1)
+    edges = [math.tan(math.radians(k + 0.5)) for k in TILT_BINS]
+    below = torch.stack([(w * (r < t).to(w.dtype)).sum(1) for t in edges], dim=1) / total[:, None]
+    sh = torch.cat([below[:, :1], below[:, 1:] - below[:, :-1]], dim=1)
     ratio = torch.log((sh[:, 0] + 1e-4) / (sh[:, 1:].mean(1) + 1e-4))
-    c, s = (w * torch.cos(4 * theta)).sum(1), (w * torch.sin(4 * theta)).sum(1)
+    d, p = xx - yy, 2.0 * gx * gy  # w·cos 2θ, w·sin 2θ
+    inv = 1.0 / w.clamp_min(EPS)
+    c, s = ((d * d - p * p) * inv).sum(1), (2.0 * d * p * inv).sum(1)  # Σ w·cos 4θ, Σ w·sin 4θ
     phi = torch.rad2deg(torch.atan2(s, c)).abs() / 4.0
     conc = torch.sqrt(c * c + s * s) / total
     shifted = torch.log((sh[:, 1:].amax(1) + 1e-4) / (sh[:, 0] + 1e-4))
@@ -238,11 +246,11 @@ def compression(y: torch.Tensor) -> torch.Tensor:
     return torch.stack(cols, dim=1)
 
 
-def detail(y: torch.Tensor) -> torch.Tensor:
-    """(N, H, W) grey pixels -> (N, 3): log mean squared Laplacian, log 95th percentile gradient magnitude, and
-    log noise σ (Immerkær's residual, mean |r|·√(π/2)/6, over the flattest 25 % of pixels by Sobel magnitude)."""
+def detail(y: torch.Tensor, gx: torch.Tensor, gy: torch.Tensor) -> torch.Tensor:
+    """(N, H, W) grey pixels and their Sobel gradients -> (N, 3): log mean squared Laplacian, log 95th
+    percentile gradient magnitude, and log noise σ (Immerkær's residual, mean |r|·√(π/2)/6, over the flattest
+    25 % of pixels by Sobel magnitude)."""
     lap = _conv(y, _LAPLACE)
-    gx, gy = _gradients(y)
     mag = torch.sqrt(gx * gx + gy * gy).flatten(1)
     res = _conv(y, _IMMERKAER).abs().flatten(1)
     flat = mag <= _sorted_at(mag, (0.25,))
@@ -266,5 +274,8 @@ def technical_block(views: torch.Tensor) -> torch.Tensor:
     def crop_mean(t: torch.Tensor) -> torch.Tensor:
         return t.view(b, nc, -1).mean(1)
 
-    return torch.cat([exposure(g), colour(g), tilt(gy), crop_mean(tilt(cy)), crop_mean(compression(cy)),
-                      crop_mean(detail(cy)), detail(gy)], dim=1)  # fmt: skip
+    ggx, ggy = _gradients(gy)
+    cgx, cgy = _gradients(cy)
+    lin = _linear_of_u8(g)
+    return torch.cat([exposure(g, lin), colour(lin), tilt(ggx, ggy), crop_mean(tilt(cgx, cgy)), crop_mean(compression(cy)),
+                      crop_mean(detail(cy, cgx, cgy)), detail(gy, ggx, ggy)], dim=1)  # fmt: skip
