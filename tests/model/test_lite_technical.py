@@ -120,3 +120,18 @@ def test_old_configs_have_no_technical_block():
     assert CFG.technical == 1 and CFG.desc_dim == 2 * CFG.view_dim + TECH_DIM
     with pytest.raises(ValueError):
         LiteConfig.from_dict({"technical": 7})
+
+
+def test_checkpoints_without_the_key_keep_their_descriptor_and_crops():
+    """A lite-2 checkpoint (no ``technical`` key): 2 × view_dim descriptor, crops not moved onto the grid."""
+    from fgaesq.model.lite import FGAesQLite, detail_boxes
+    from fgaesq.model.lite.views import _prepare
+
+    old = LiteConfig.from_dict({"arch": "fgaesq-lite", "native": True, "crop_select": "detail", "n_crops": 3})
+    img = Image.fromarray(_photo("coffee")).resize((1203, 802), Image.Resampling.LANCZOS)
+    full, work = _prepare(img, old)
+    vs = single_viewset(img, old)
+    assert vs.boxes == detail_boxes(full, work, 224, 3)
+    assert any(x0 % 8 or y0 % 8 for x0, y0, _, _ in vs.boxes)  # this photo's windows are off the grid
+    net = FGAesQLite(old, pretrained_backbone=False).eval()
+    assert net.describe(vs.views[None]).shape == (1, 2 * old.view_dim)
