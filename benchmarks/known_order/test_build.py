@@ -43,3 +43,13 @@ def test_build_without_debian_sources(tmp_path, monkeypatch):
             assert next(s["split"] for s in m["sources"] if s["id"] == rec["source"]) == split
     build_mod.build(tmp_path / "b", clive_limit=2)
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")  # deterministic, byte for byte
+
+
+def test_extra_train_families_complete_the_regular_ones():
+    from benchmarks.known_order.build_native import extra_families
+    from fgaesq.evaluate.native_series import FAMILIES
+
+    regular = ["tilt", "mixed", "focus"]
+    extra = extra_families(regular, len(FAMILIES))
+    assert sorted(regular + extra) == sorted(FAMILIES) and extra[0] == "motion"
+    assert extra_families(regular, 0) == [] and extra_families(regular, 4) == ["motion"]

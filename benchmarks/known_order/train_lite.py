@@ -83,6 +83,7 @@ def run_variant(
     tag: str = "",
     coarse_per_fine: int | None = None,
     weight_decay: float | None = None,
+    seed: int | None = None,
 ) -> Path:
     """One `fgaesq train` run; returns the exported best model."""
     from fgaesq.train.config import load_config
@@ -101,6 +102,8 @@ def run_variant(
         cfg.data.coarse_per_fine = coarse_per_fine
     if weight_decay is not None:
         cfg.optim.weight_decay = weight_decay
+    if seed is not None:
+        cfg.trainer.seed = seed
     if data != DEFAULT_DATA:
         cfg.data.coarse_train, cfg.data.coarse_val = str(data / "clive_train.csv"), str(data / "clive_val.csv")
         cfg.data.fine_train, cfg.data.fine_val = [str(data / "train/series.jsonl")], [str(data / "val/series.jsonl")]
@@ -137,6 +140,7 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=None, help="override the config's learning rate")
     ap.add_argument("--coarse-per-fine", type=int, default=None, help="override the config's coarse batches per fine batch")
     ap.add_argument("--weight-decay", type=float, default=None, help="override the config's AdamW weight decay")
+    ap.add_argument("--seed", type=int, default=None, help="override the run's seed (head init, batch order)")
     ap.add_argument("--tag", default="", help="suffix of the run folder and model file (tries beside the default)")
     ap.add_argument("--variants", nargs="*", default=["full", "no-rankreg", "untrained"])
     ap.add_argument("--no-ship", action="store_true", help="do not write the shipped weights into the package")
@@ -154,7 +158,7 @@ def main() -> None:
             model = untrained(args.data)
         else:
             model = load_model(run_variant(variant, args.data, args.epochs, args.lr, args.tag, args.coarse_per_fine,
-                                              args.weight_decay))
+                                              args.weight_decay, args.seed))
         model.config.extra = {
             "variant": variant,
             "trained_with": "fgaesq train (Lightning) with benchmarks/known_order/lite_run.yaml"
@@ -163,9 +167,10 @@ def main() -> None:
             "data": counts,
             "seconds": round(time.time() - t0, 1),
         }
-        if args.lr or args.epochs or args.coarse_per_fine is not None or args.weight_decay is not None:
-            model.config.extra["overrides"] = {"lr": args.lr, "epochs": args.epochs, "weight_decay": args.weight_decay,
-                                               "coarse_per_fine": args.coarse_per_fine}  # fmt: skip
+        overrides = {"lr": args.lr, "epochs": args.epochs, "weight_decay": args.weight_decay,
+                     "coarse_per_fine": args.coarse_per_fine, "seed": args.seed}  # fmt: skip
+        if any(v is not None for v in overrides.values()):
+            model.config.extra["overrides"] = overrides
         save_checkpoint(model, out)
         if variant == "full" and not args.no_ship:  # only the head: the backbone comes from its pip package
             save_checkpoint(model, WEIGHTS_DIR / "fgaesq-lite.safetensors")
