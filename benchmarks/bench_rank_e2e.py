@@ -26,7 +26,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def _scorer(model_name: str, backend: str, int8: bool):
+def _scorer(model_name: str, backend: str, int8: bool, precision: str = "auto"):
     """A scorer with the defaults of `fgaesq rank` (random-init weights for the DiffToken models)."""
     torch.manual_seed(0)
     try:
@@ -34,14 +34,16 @@ def _scorer(model_name: str, backend: str, int8: bool):
         from fgaesq.scoring.vit import FGAesQScorer
 
         kwargs = {"backend": backend, "int8": int8} if backend != "torch" or int8 else {}
+        if precision != "auto":
+            kwargs["precision"] = precision
         return FGAesQScorer(create_model(model_name), name=model_name, device="cpu", **kwargs)
     except ImportError:  # a checkout before fgaesq.scoring: its CLI default was workers=0
         from fgaesq.rank.scorer import FGAesQScorer
 
         from fgaesq.model import create_model
 
-        if backend != "torch" or int8:
-            raise SystemExit("this checkout has no --backend / --int8") from None
+        if backend != "torch" or int8 or precision != "auto":
+            raise SystemExit("this checkout has no --backend / --int8 / CPU --precision") from None
         return FGAesQScorer(create_model(model_name), name=model_name, device="cpu")
 
 
@@ -54,6 +56,7 @@ def main() -> None:
     ap.add_argument("--mode", default=None, help="pairs | series | references (default: the checkout's default)")
     ap.add_argument("--backend", default="torch")
     ap.add_argument("--int8", action="store_true")
+    ap.add_argument("--precision", default="auto", help="auto | fp32 | bf16 (bf16: autocast, also on the CPU)")
     args = ap.parse_args()
     import fgaesq
     from fgaesq.io import list_images
@@ -67,7 +70,7 @@ def main() -> None:
         if not list_images(args.folder):
             make_shoot(args.folder, bursts, per)
     files = list_images(args.folder)
-    scorer = _scorer(args.model, args.backend, args.int8)
+    scorer = _scorer(args.model, args.backend, args.int8, args.precision)
     kwargs = {}
     if args.mode:
         if "mode" not in inspect.signature(rank_paths).parameters:
@@ -79,7 +82,7 @@ def main() -> None:
     fwd = getattr(result, "forward_passes", None) or sum(s.forward_passes for s in result.series)
     best = [Path(s.best).name if isinstance(s.best, str) else str(s.best) for s in result.series]
     print(f"fgaesq {Path(fgaesq.__file__).parent} | {args.model} mode={args.mode or 'default'} "
-          f"backend={args.backend}{' int8' if args.int8 else ''} | {len(files)} photos, {len(result.series)} series | "
+          f"backend={args.backend}{' int8' if args.int8 else ''} precision={args.precision} | {len(files)} photos, {len(result.series)} series | "
           f"wall {wall:.1f} s, CPU {cpu:.1f} s, {fwd} forwards, load average {os.getloadavg()[0]:.1f} | best {best}")
 
 

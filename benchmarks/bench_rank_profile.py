@@ -100,7 +100,9 @@ def profile_rank(folder: Path, model_name: str, device: str, mode: str, clock=ti
     prof.wrap(pipeline, "validate", "check files")
     prof.wrap(batching, "decode", "decode")
     prof.wrap(lite, "decode_cached", "decode")
-    prof.wrap(lite, "single_views", "lite views")
+    for name in ("single_viewset", "pair_viewsets", "single_views"):  # whichever the lite scorer calls
+        if hasattr(lite, name):
+            prof.wrap(lite, name, "lite views")
     prof.wrap(tk, "pair_geometry", "resize/alignment")
     prof.wrap(tk.DiffTokenizer, "_overlap_importance", "SSIM")
     prof.wrap(tk.DiffTokenizer, "_finish", "token assembly")
@@ -158,7 +160,7 @@ def main() -> None:
     ap.add_argument("--bursts", type=int, default=None)
     ap.add_argument("--per-burst", type=int, default=None)
     ap.add_argument("--models", default="fgaesq-vit-b-16,fgaesq-tiny,fgaesq-lite")
-    ap.add_argument("--mode", default="series", help="series | pairs | references")
+    ap.add_argument("--mode", default="pairs", help="pairs (the default of fgaesq rank) | series | references")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="cpu: process CPU time per stage (stable on a busy machine; the forward's threads add up)")

@@ -269,3 +269,23 @@ def test_pair_tokens_of_sizes_off_the_grid(hw):
     for t in (t1, t2):
         assert len(t) == 512 and torch.isfinite(t.patches).all()
         assert t.info["work_hw"][0] % 32 == 0 and t.info["work_hw"][1] % 32 == 0
+
+
+def test_compat_false_drops_a_uniform_subset_of_coarse_tokens():
+    """Compat off, a 12 MP-class image keeps every fine token and exactly seq_len slots; the coarse survivors are
+    drawn (the fewer draws) from the seed, so another seed keeps other cells and the same seed the same ones."""
+    src = _pos_source()
+    img = _photo(2048, 1536, "coffee")
+    tk = DiffTokenizer(src, compat=False)
+    a, b, c = tk.single(img, seed=7), tk.single(img, seed=7), tk.single(img, seed=8)
+    n_cells = 64 * 48
+    for t in (a, c):
+        assert len(t) == 512 and not bool(t.pad.any()) and int(t.scale.sum()) == 56
+        removed = set(t.info["removed_index"].tolist())
+        assert len(removed) == t.info["pre_drop_len"] - 512 == n_cells - 14 + 56 + 1 - 512
+        assert 0 not in removed  # CLS stays; all 56 fine tokens stay (scale above)
+    assert np.array_equal(a.info["kept_index"], b.info["kept_index"])
+    assert not np.array_equal(a.info["kept_index"], c.info["kept_index"])
+    coarse_cells = a.info["tok_cell"][a.info["tok_kind"] == 2]
+    rows = coarse_cells // 64
+    assert rows.min() < 8 and rows.max() > 40  # survivors spread over the whole photo, not one band

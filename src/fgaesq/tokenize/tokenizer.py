@@ -322,6 +322,9 @@ class DiffTokenizer:
             return None
         if not self.compat:  # fine tokens are protected: drop among coarse (or native) tokens only
             pool = np.nonzero((plan.kind != KIND_CLS) & (plan.kind != KIND_FINE))[0].tolist()
+            if len(pool) - extra < extra:  # draw the fewer survivors instead: the same uniform subset law
+                kept = set(rng.sample(pool, len(pool) - extra))
+                return [i for i in pool if i not in kept]
             return rng.sample(pool, extra)
         if protected is None:
             return rng.sample(range(1, len(plan)), extra)
