@@ -27,7 +27,12 @@ def test_build_without_debian_sources(tmp_path, monkeypatch):
     monkeypatch.setattr(sources, "SKIMAGE_PHOTOS", ("chelsea", "coffee"))
     m = build_mod.build(tmp_path / "a", clive_limit=2)
     assert m["origins_used"] == ["clive", "skimage"]
-    assert [s["id"] for s in m["sources"]] == ["clive/10.png", "clive/1000.jpg", "skimage/chelsea", "skimage/coffee"]
+    assert [s["id"] for s in m["sources"]] == [
+        "clive/10.png",
+        "clive/1000.jpg",
+        "skimage/chelsea",
+        "skimage/coffee",
+    ]
     assert all(s["licence"] for s in m["sources"])
     assert "CC0" in next(s["licence"] for s in m["sources"] if s["id"] == "skimage/coffee")
     readme = (tmp_path / "a" / "README.md").read_text()

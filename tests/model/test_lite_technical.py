@@ -51,7 +51,9 @@ def test_block_is_documented_and_finite():
     assert torch.equal(t[0], t[1])  # deterministic, no batch interaction
 
 
-@pytest.mark.parametrize(("name", "places"), [("camera", ("global view", "native crops")), ("astronaut", ("global view",))])
+@pytest.mark.parametrize(
+    ("name", "places"), [("camera", ("global view", "native crops")), ("astronaut", ("global view",))]
+)
 def test_tilt_measure_grows_when_a_photo_is_rotated_3_degrees(name, places):
     """The share of edge energy exactly on the axes falls against 1–7° off them (the astronaut's detail crops
     hold no straight lines, so only its global view is asked)."""
@@ -92,12 +94,14 @@ def test_colour_cast_moves_grey_world_ratio():
     arr = _photo("chelsea")
     warm = to_srgb(to_linear(arr) * np.array([1.25, 1.0, 0.8], np.float32))
     a, b = _tech(arr), _tech(warm)
-    assert b["colour: grey-world log(mean R / mean G), linear light"] > a[
-        "colour: grey-world log(mean R / mean G), linear light"
-    ] + 0.15
-    assert b["colour: grey-world log(mean B / mean G), linear light"] < a[
-        "colour: grey-world log(mean B / mean G), linear light"
-    ] - 0.15
+    assert (
+        b["colour: grey-world log(mean R / mean G), linear light"]
+        > a["colour: grey-world log(mean R / mean G), linear light"] + 0.15
+    )
+    assert (
+        b["colour: grey-world log(mean B / mean G), linear light"]
+        < a["colour: grey-world log(mean B / mean G), linear light"] - 0.15
+    )
     assert b["colour: mean CIE b* of the whole view"] > a["colour: mean CIE b* of the whole view"] + 3
 
 

@@ -225,7 +225,9 @@ def compression(y: torch.Tensor) -> torch.Tensor:
     energies of low / mid / high frequency bands and the shares of near-zero mid / high coefficients."""
     n, h, w = y.shape
     hb, wb = (h - 1) // 8 * 8, (w - 1) // 8 * 8
-    dx = (y[:, :, 1:] - y[:, :, :-1]).abs()[:, :, :wb].reshape(n, h, wb // 8, 8).mean((1, 2))  # (N, 8) by phase
+    dx = (
+        (y[:, :, 1:] - y[:, :, :-1]).abs()[:, :, :wb].reshape(n, h, wb // 8, 8).mean((1, 2))
+    )  # (N, 8) by phase
     dy = (y[:, 1:, :] - y[:, :-1, :]).abs()[:, :hb, :].reshape(n, hb // 8, 8, w).mean((1, 3))
     block_h = torch.log((dx[:, 7] + 1e-2) / (dx[:, :7].mean(1) + 1e-2))  # phase 7: between pixels 8k-1 and 8k
     block_v = torch.log((dy[:, 7] + 1e-2) / (dy[:, :7].mean(1) + 1e-2))
