@@ -29,7 +29,7 @@ def _kernel(a, b, cols_a, cols_b, n, c1, c2, cn):  # pragma: no cover - compiled
     out = np.empty(n, np.float64)
     ha, wa = a.shape[0], a.shape[1]
     hb, wb = b.shape[0], b.shape[1]
-    two = np.float32(2.0)
+    np.float32(2.0)
     f255 = np.float32(255.0)
     inv7 = 1.0 / 7.0
     m = np.empty((5, 32, 32), np.float64)
@@ -81,14 +81,37 @@ def _kernel(a, b, cols_a, cols_b, n, c1, c2, cn):  # pragma: no cover - compiled
                     vx = cn * (h[2, q, r] - ux * ux)
                     vy = cn * (h[3, q, r] - uy * uy)
                     vxy = cn * (h[4, q, r] - ux * uy)
-                    a1 = two * ux * uy + c1
-                    a2 = two * vxy + c2
-                    b1 = ux * ux + uy * uy + c1
-                    b2 = vx + vy + c2
-                    acc += np.float64((a1 * a2) / (b1 * b2))
+                    acc += np.float64(_window_ssim(ux, uy, vx, vy, vxy, c1, c2))
             total += acc / 676.0
         out[k] = total / 3.0
     return out
+
+
+def _window_ssim(ux, uy, vx, vy, vxy, c1, c2):  # pragma: no cover - compiled
+    """The SSIM of one window from its float32 moments (the float32 formula of the reference)."""
+    two = np.float32(2.0)
+    return ((two * ux * uy + c1) * (two * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
+
+
+def _add_row(acc, srow, cols):  # pragma: no cover - compiled
+    """Add one row of window SSIMs to each cell's per-channel sums (26 inner windows per cell and channel)."""
+    for cell in range(cols):
+        base = cell * 96
+        for q in range(26):
+            for c in range(3):
+                acc[cell * 3 + c] += srow[base + q * 3 + c]
+
+
+def _store_cells(out, acc, big_r, cols):  # pragma: no cover - compiled
+    """Each cell's mean SSIM: the mean over its 676 windows, averaged over the three channels."""
+    for cell in range(cols):
+        out[big_r * cols + cell] = (acc[cell * 3] / 676.0 + acc[cell * 3 + 1] / 676.0 + acc[cell * 3 + 2] / 676.0) / 3.0
+
+
+if njit is not None:  # the kernels call these compiled helpers (inlined)
+    _window_ssim = njit(inline="always", error_model="numpy")(_window_ssim)
+    _add_row = njit(inline="always", error_model="numpy", boundscheck=False)(_add_row)
+    _store_cells = njit(inline="always", error_model="numpy", boundscheck=False)(_store_cells)
 
 
 def _strip_kernel(a, b, rows, cols, c1, c2, cn):  # pragma: no cover - compiled
@@ -101,7 +124,7 @@ def _strip_kernel(a, b, rows, cols, c1, c2, cn):  # pragma: no cover - compiled
     w3 = cols * 96
     out = np.empty(rows * cols, np.float64)
     f255 = np.float32(255.0)
-    two = np.float32(2.0)
+    np.float32(2.0)
     inv7 = 1.0 / 7.0
     s = np.zeros((5, w3), np.float64)
     v = np.zeros((5, w3 + 24), np.float64)
@@ -164,18 +187,9 @@ def _strip_kernel(a, b, rows, cols, c1, c2, cn):  # pragma: no cover - compiled
                 vx = cn * (uxx - ux * ux)
                 vy = cn * (uyy - uy * uy)
                 vxy = cn * (uxy - ux * uy)
-                a1 = two * ux * uy + c1
-                a2 = two * vxy + c2
-                b1 = ux * ux + uy * uy + c1
-                b2 = vx + vy + c2
-                srow[x] = (a1 * a2) / (b1 * b2)
-            for cell in range(cols):
-                base = cell * 96
-                for q in range(26):
-                    for c in range(3):
-                        acc[cell * 3 + c] += srow[base + q * 3 + c]
-        for cell in range(cols):
-            out[big_r * cols + cell] = (acc[cell * 3] / 676.0 + acc[cell * 3 + 1] / 676.0 + acc[cell * 3 + 2] / 676.0) / 3.0
+                srow[x] = _window_ssim(ux, uy, vx, vy, vxy, c1, c2)
+            _add_row(acc, srow, cols)
+        _store_cells(out, acc, big_r, cols)
     return out
 
 
@@ -190,7 +204,7 @@ def _strip_fast(a, b, rows, cols, c1, c2, cn):  # pragma: no cover - compiled
     out = np.empty(rows * cols, np.float64)
     k1 = np.float32(1.0 / (49.0 * 255.0))
     k2 = np.float32(cn / (49.0 * 49.0 * 255.0 * 255.0))
-    two = np.float32(2.0)
+    np.float32(2.0)
     sv = np.zeros((5, w3 + 8), np.int32)
     p2 = np.zeros((5, w3 + 8), np.int32)
     acc = np.empty(cols * 3, np.float64)
@@ -238,18 +252,9 @@ def _strip_fast(a, b, rows, cols, c1, c2, cn):  # pragma: no cover - compiled
                 vx = np.float32(49 * suu - su * su) * k2
                 vy = np.float32(49 * syy - sy * sy) * k2
                 vxy = np.float32(49 * suy - su * sy) * k2
-                a1 = two * ux * uy + c1
-                a2 = two * vxy + c2
-                b1 = ux * ux + uy * uy + c1
-                b2 = vx + vy + c2
-                srow[x] = (a1 * a2) / (b1 * b2)
-            for cell in range(cols):
-                base = cell * 96
-                for q in range(26):
-                    for c in range(3):
-                        acc[cell * 3 + c] += srow[base + q * 3 + c]
-        for cell in range(cols):
-            out[big_r * cols + cell] = (acc[cell * 3] / 676.0 + acc[cell * 3 + 1] / 676.0 + acc[cell * 3 + 2] / 676.0) / 3.0
+                srow[x] = _window_ssim(ux, uy, vx, vy, vxy, c1, c2)
+            _add_row(acc, srow, cols)
+        _store_cells(out, acc, big_r, cols)
     return out
 
 
