@@ -75,6 +75,12 @@ def _without(jsonl: Path, source_prefix: str) -> Path:
     return out
 
 
+def lite_without_technical(name: str = "fgaesq-lite"):
+    """`model.factory` of the technical-block ablation: fgaesq-lite with ``technical = 0`` (lite 2's descriptor:
+    5,696-d, crops off the JPEG grid), trained from random like the default."""
+    return create_model(name, technical=0)
+
+
 def run_variant(
     variant: str,
     data: Path,
@@ -84,6 +90,7 @@ def run_variant(
     coarse_per_fine: int | None = None,
     weight_decay: float | None = None,
     seed: int | None = None,
+    technical: int | None = None,
 ) -> Path:
     """One `fgaesq train` run; returns the exported best model."""
     from fgaesq.train.config import load_config
@@ -104,6 +111,8 @@ def run_variant(
         cfg.optim.weight_decay = weight_decay
     if seed is not None:
         cfg.trainer.seed = seed
+    if technical == 0:  # the ablation: the same data and schedule without the technical block
+        cfg.model.factory = f"{__name__}:lite_without_technical"
     if data != DEFAULT_DATA:
         cfg.data.coarse_train, cfg.data.coarse_val = str(data / "clive_train.csv"), str(data / "clive_val.csv")
         cfg.data.fine_train, cfg.data.fine_val = [str(data / "train/series.jsonl")], [str(data / "val/series.jsonl")]
@@ -141,6 +150,8 @@ def main() -> None:
     ap.add_argument("--coarse-per-fine", type=int, default=None, help="override the config's coarse batches per fine batch")
     ap.add_argument("--weight-decay", type=float, default=None, help="override the config's AdamW weight decay")
     ap.add_argument("--seed", type=int, default=None, help="override the run's seed (head init, batch order)")
+    ap.add_argument("--technical", type=int, choices=(0, 1), default=None,
+                    help="0: train without the technical block (ablation; default: the model's default, 1)")
     ap.add_argument("--tag", default="", help="suffix of the run folder and model file (tries beside the default)")
     ap.add_argument("--variants", nargs="*", default=["full", "no-rankreg", "untrained"])
     ap.add_argument("--no-ship", action="store_true", help="do not write the shipped weights into the package")
@@ -158,7 +169,7 @@ def main() -> None:
             model = untrained(args.data)
         else:
             model = load_model(run_variant(variant, args.data, args.epochs, args.lr, args.tag, args.coarse_per_fine,
-                                              args.weight_decay, args.seed))
+                                              args.weight_decay, args.seed, args.technical))
         model.config.extra = {
             "variant": variant,
             "trained_with": "fgaesq train (Lightning) with benchmarks/known_order/lite_run.yaml"
@@ -168,7 +179,7 @@ def main() -> None:
             "seconds": round(time.time() - t0, 1),
         }
         overrides = {"lr": args.lr, "epochs": args.epochs, "weight_decay": args.weight_decay,
-                     "coarse_per_fine": args.coarse_per_fine, "seed": args.seed}  # fmt: skip
+                     "coarse_per_fine": args.coarse_per_fine, "seed": args.seed, "technical": args.technical}  # fmt: skip
         if any(v is not None for v in overrides.values()):
             model.config.extra["overrides"] = overrides
         save_checkpoint(model, out)

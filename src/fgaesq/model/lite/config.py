@@ -24,6 +24,7 @@ class LiteConfig:
     feature_dim: int = 512
     head_dropout: tuple[float, float] = (0.2, 0.1)
     technical: int = 1  # version of the technical block appended to the descriptor (0 = none; model.lite.technical)
+    members: int = 1  # proj + head members averaged (a head ensemble on one descriptor; 1 = a single head)
     train_reference: bool = False  # training inputs of fine items: False = single mode, True = pair crops
     extra: dict = field(default_factory=dict)  # training provenance, free form
 
@@ -80,6 +81,9 @@ class LiteConfig:
         d.setdefault("technical", 0)  # checkpoints written before the technical block have none
         if d["technical"] not in (0, 1):
             raise ValueError(f"technical block version must be 0 or 1, not {d['technical']!r}")
+        d.setdefault("members", 1)  # checkpoints written before head ensembles have one head
+        if not isinstance(d["members"], int) or d["members"] < 1:
+            raise ValueError(f"members must be a positive integer, not {d['members']!r}")
         if d["crop_select"] not in ("detail", "quadrants"):
             raise ValueError(f"crop_select must be 'detail' or 'quadrants', not {d['crop_select']!r}")
         d["taps"] = tuple(d.get("taps", cls.taps))

@@ -60,6 +60,28 @@ def imagenet_backbone(pretrained: bool = True) -> nn.Module:
     return net.eval()
 
 
+def _proj(c: LiteConfig) -> nn.Linear:
+    return nn.Linear(c.desc_dim, c.feature_dim)
+
+
+def _head(c: LiteConfig) -> nn.Sequential:
+    d1, d2 = c.head_dropout
+    return nn.Sequential(
+        nn.Linear(c.feature_dim, 256), nn.ReLU(), nn.Dropout(d1), nn.Linear(256, 64), nn.ReLU(), nn.Dropout(d2),
+        nn.Linear(64, 10),
+    )  # fmt: skip
+
+
+class _Member(nn.Module):
+    """One extra member of a head ensemble: standardisation + projection + head (the same shapes as member 1)."""
+
+    def __init__(self, c: LiteConfig) -> None:
+        super().__init__()
+        self.register_buffer("desc_mean", torch.zeros(c.desc_dim))
+        self.register_buffer("desc_std", torch.ones(c.desc_dim))
+        self.proj, self.head = _proj(c), _head(c)
+
+
 class FGAesQLite(nn.Module):
     """Frozen EfficientNet-Lite0 statistics → standardised descriptor → 512-d feature → FGAesQ head."""
 
@@ -74,12 +96,10 @@ class FGAesQLite(nn.Module):
         self.register_buffer("desc_mean", torch.zeros(c.desc_dim))
         self.register_buffer("desc_std", torch.ones(c.desc_dim))
         self.register_buffer("norm_ready", torch.zeros((), dtype=torch.bool))
-        self.proj = nn.Linear(c.desc_dim, c.feature_dim)
-        d1, d2 = c.head_dropout
-        self.head = nn.Sequential(
-            nn.Linear(c.feature_dim, 256), nn.ReLU(), nn.Dropout(d1), nn.Linear(256, 64), nn.ReLU(), nn.Dropout(d2),
-            nn.Linear(64, 10),
-        )  # fmt: skip
+        self.proj, self.head = _proj(c), _head(c)
+        # members 2..n of a head ensemble (config.members): each its own standardisation, projection and head;
+        # member 1 keeps the names above, so one-head checkpoints load unchanged
+        self.members = nn.ModuleList(_Member(c) for _ in range(c.members - 1))
         self.source = f"{c.name} (ImageNet backbone, fresh head)"
         self.load_report = None
 
@@ -136,13 +156,48 @@ class FGAesQLite(nn.Module):
         """
         if self.training and not bool(self.norm_ready) and desc.shape[0] >= 32:
             self.set_normalisation(desc.detach().float())
-        z = (desc - self.desc_mean) / self.desc_std
+        feats, logits = self._member(desc, self.desc_mean, self.desc_std, self.proj, self.head)
+        if not len(self.members):
+            return LiteOutput(feats, logits, expected_score(logits))
+        # head ensemble: the mean of the members' bin distributions (score = mean of their scores), mean feature
+        probs, all_feats = logits.softmax(-1), [feats]
+        for m in self.members:
+            f, lg = self._member(desc, m.desc_mean, m.desc_std, m.proj, m.head)
+            probs, all_feats = probs + lg.softmax(-1), [*all_feats, f]
+        probs = probs / (1 + len(self.members))
+        logits = probs.clamp_min(1e-12).log()
+        return LiteOutput(torch.stack(all_feats).mean(0), logits, expected_score(logits))
+
+    def _member(self, desc, mean, std, proj, head) -> tuple[torch.Tensor, torch.Tensor]:
+        z = (desc - mean) / std
         if self.config.technical:  # a measurement nearly constant in the standardising batch (the neutral
             t = self.config.tech_dim  # chroma of CLIVE photos) must not blow up on a strong cast: compressed
             z = torch.cat([z[:, :-t], soft_bound(z[:, -t:])], dim=1)  # monotonically, so its order is kept
-        feats = self.proj(z)
-        logits = self.head(feats)
-        return LiteOutput(feats, logits, expected_score(logits))
+        feats = proj(z)
+        return feats, head(feats)
+
+    @classmethod
+    def ensemble(cls, models: list[FGAesQLite]) -> FGAesQLite:
+        """One model averaging the heads of ``models`` (same descriptor config, e.g. runs with other seeds):
+        the descriptor is computed once, so it costs one backbone pass; stored as ``members = len(models)``."""
+        import dataclasses
+
+        if not models or any(len(m.members) for m in models):
+            raise ValueError("ensemble: give one or more one-head models")
+        base = dataclasses.replace(models[0].config, members=1, extra={})
+        for m in models[1:]:
+            if dataclasses.replace(m.config, members=1, extra={}) != base:
+                raise ValueError("ensemble: the models' configs differ (descriptor or head shape)")
+        out = cls(
+            dataclasses.replace(models[0].config, members=len(models), extra={}), pretrained_backbone=False
+        )
+        sd = {k: v for k, v in models[0].state_dict().items()}
+        for i, m in enumerate(models[1:]):
+            for k, v in m.state_dict().items():
+                if k.startswith(("desc_mean", "desc_std", "proj.", "head.")):
+                    sd[f"members.{i}.{k}"] = v
+        out.load_state_dict(sd, strict=True)
+        return out.eval()
 
     def forward(self, batch: torch.Tensor) -> LiteOutput:
         """Accepts views (B, V, 3, S, S) or precomputed descriptors (B, desc_dim)."""
