@@ -48,15 +48,6 @@ def autocast_dtype(device: torch.device, precision: str = "auto") -> torch.dtype
     return torch.float16
 
 
-def cpu_has_fast_bf16() -> bool:
-    """Whether this CPU has bf16 matrix units (Intel AMX or AVX-512 BF16), where --precision bf16 pays on the CPU."""
-    try:
-        flags = open("/proc/cpuinfo", encoding="ascii", errors="replace").read(65536)
-    except OSError:
-        return False
-    return " amx_bf16" in flags or " avx512_bf16" in flags
-
-
 def autocast(device: torch.device, dtype: torch.dtype | None):
     """An autocast context for dtype on device, or a no-op context."""
     if dtype is None:

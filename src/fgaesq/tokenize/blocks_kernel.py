@@ -11,12 +11,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .jit import available as available  # re-exported: blocks_kernel.available()
+from .jit import compile_kernel
 from .pixels import _DOWN, normalise
-
-try:
-    from numba import njit
-except ImportError:  # pragma: no cover - numba is a dependency; pixels.gather_blocks is the fallback
-    njit = None
 
 
 def _fine(arr, ys, xs, lut, out):  # pragma: no cover - compiled
@@ -72,19 +69,9 @@ _LUT = normalise(torch.arange(256, dtype=torch.uint8)[:, None].expand(256, 3)).n
 _DOWN64 = _DOWN.numpy().copy()
 
 
-def available() -> bool:
-    """Whether the compiled kernels can be used (numba is importable)."""
-    return njit is not None
-
-
 def _kernels() -> dict:
     if not _compiled:
-        opts = {"nogil": True, "boundscheck": False, "error_model": "numpy"}
-        for name, fn in (("fine", _fine), ("coarse", _coarse)):
-            try:
-                _compiled[name] = njit(cache=True, **opts)(fn)
-            except RuntimeError:  # no writable cache location (read-only install)
-                _compiled[name] = njit(cache=False, **opts)(fn)
+        _compiled.update(fine=compile_kernel(_fine), coarse=compile_kernel(_coarse))
     return _compiled
 
 

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-try:
-    from numba import njit
-except ImportError:  # pragma: no cover - numba is a dependency; the torch path is the fallback
-    njit = None
+from .jit import available as available  # re-exported: ssim_kernel.available()
+from .jit import compile_kernel, njit
 
 CELL = 32
 WIN = 7
@@ -261,21 +259,6 @@ def _strip_fast(a, b, rows, cols, c1, c2, cn):  # pragma: no cover - compiled
 _compiled: dict = {}
 
 
-def available() -> bool:
-    """Whether the compiled kernel can be used (numba is importable)."""
-    return njit is not None
-
-
-def _compile(fn):
-    """njit with an on-disk cache where numba can write one (beside the package or in the user's cache folder);
-    compiled per process where it cannot (read-only install, no writable home)."""
-    opts = {"nogil": True, "boundscheck": False, "error_model": "numpy"}
-    try:
-        return njit(cache=True, **opts)(fn)
-    except RuntimeError:  # numba: "cannot cache function ...: no locator available"
-        return njit(cache=False, **opts)(fn)
-
-
 def image_cell_ssim(
     a: np.ndarray, b: np.ndarray, cols_a: int, cols_b: int, n: int, *, exact: bool = True
 ) -> np.ndarray:
@@ -287,7 +270,7 @@ def image_cell_ssim(
     side by side (about 2x faster; differs by float32 rounding, up to ~1.5e-5 per cell).
     """
     if not _compiled:
-        _compiled.update(cells=_compile(_kernel), strip=_compile(_strip_kernel), fast=_compile(_strip_fast))
+        _compiled.update(cells=compile_kernel(_kernel), strip=compile_kernel(_strip_kernel), fast=compile_kernel(_strip_fast))
     if cols_a == cols_b and n % cols_a == 0:  # cells side by side: one vectorised pass per cell row
         rows = n // cols_a
         kernel = _compiled["strip" if exact else "fast"]

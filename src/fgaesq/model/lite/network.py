@@ -191,7 +191,7 @@ class FGAesQLite(nn.Module):
         out = cls(
             dataclasses.replace(models[0].config, members=len(models), extra={}), pretrained_backbone=False
         )
-        sd = {k: v for k, v in models[0].state_dict().items()}
+        sd = dict(models[0].state_dict())
         for i, m in enumerate(models[1:]):
             for k, v in m.state_dict().items():
                 if k.startswith(("desc_mean", "desc_std", "proj.", "head.")):
