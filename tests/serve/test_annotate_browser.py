@@ -76,6 +76,10 @@ def test_keyboard_judging_in_chromium_lands_in_the_db_and_export_recovers_the_or
             page.evaluate(scrolled),
             shown_pair(page),
         )  # both panes moved to the clicked spot
+        # panning one pane pans the other to the same spot (both images are the same size here)
+        page.wait_for_function("() => { const p = ['pane-left','pane-right'].map(i => document.getElementById(i)); "
+                               "p[0].scrollLeft = 5; p[0].scrollTop = 0; p[0].dispatchEvent(new Event('scroll')); "
+                               "return p[1].scrollLeft === 5 && p[1].scrollTop === 0; }")
         page.screenshot(path=str(shots / "annotate-zoomed.png"))
         page.keyboard.press("Escape")
         assert page.evaluate(size) == fit

@@ -157,7 +157,7 @@ def test_cull_a_shoot_from_the_keyboard(tmp_path: Path, review_server) -> None:
         # pan the first pane (re-sent until the app has settled after the zoom) and wait for the second to follow
         page.wait_for_function("() => { const p = document.querySelectorAll('.pane'); p[0].scrollLeft = 250; "
                                "p[0].scrollTop = 120; p[0].dispatchEvent(new Event('scroll')); "
-                               "return p[1].scrollLeft > 100; }")
+                               "return Math.abs(p[1].scrollLeft - 250) <= 30 && Math.abs(p[1].scrollTop - 120) <= 30; }")
         lefts = page.evaluate("Array.from(document.querySelectorAll('.pane')).map(p => [p.scrollLeft, p.scrollTop])")
         assert abs(lefts[0][0] - lefts[1][0]) <= 30 and abs(lefts[0][1] - lefts[1][1]) <= 30 and lefts[1][0] > 100, lefts
         page.keyboard.press("z")
