@@ -109,7 +109,7 @@ def main() -> None:
     ap.add_argument("--draws", default="1", help="comma list: series-mode runs averaged per image (seeds differ)")
     ap.add_argument("--ceiling", action="store_true",
                     help="also rank all pairs a second time with other random draws: rho(pairs, pairs') is the "
-                         "agreement the paper's procedure has with itself, the most any faster mode can show")
+                         "agreement the paper's procedure has with itself (its own draw noise)")
     ap.add_argument("--limit-vit", type=int, default=6, help="series for ViT-B/16 on the CPU (its forwards are slow)")
     args = ap.parse_args()
     series = read_series_jsonl(args.data)

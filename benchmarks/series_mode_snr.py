@@ -56,4 +56,5 @@ cats = sorted({r["cat"] for r in rows})
 for c in cats:
     m = np.array([r["cat"] == c for r in rows])
     print(f"  {c:9s} n={m.sum():2d} snr {np.median(snr[m]):6.2f} rho_sp {np.nanmean(R['rho_sp'][m]):.3f} rho_ab {np.nanmean(R['rho_ab'][m]):.3f} truth {np.nanmean(R['truth'][m]):.3f}")
-json.dump(rows, open(sys.argv[4] if len(sys.argv) > 4 else "/dev/null", "w"))
+if len(sys.argv) > 4:  # per-series rows as JSON
+    Path(sys.argv[4]).write_text(json.dumps(rows))

@@ -26,18 +26,8 @@
     });
     panes.forEach(function (p, i) {
       var img = imgs[i];
-      setScroll(p, fx * img.clientWidth - p.clientWidth / 2, fy * img.clientHeight - p.clientHeight / 2);
+      panScroll.set(p, fx * img.clientWidth - p.clientWidth / 2, fy * img.clientHeight - p.clientHeight / 2);
     });
-  }
-
-  // Scrolls made here are remembered on the pane, so their scroll events are not taken for the user's
-  // (a flag cleared on the next animation frame dropped real pans when frames were throttled).
-  function setScroll(p, left, top) {
-    left = Math.max(0, Math.min(p.scrollWidth - p.clientWidth, Math.round(left)));
-    top = Math.max(0, Math.min(p.scrollHeight - p.clientHeight, Math.round(top)));
-    if (Math.abs(p.scrollLeft - left) < 1 && Math.abs(p.scrollTop - top) < 1) return;
-    p._expect = [left, top];
-    p.scrollLeft = left; p.scrollTop = top;
   }
 
   function unzoom() {
@@ -54,14 +44,11 @@
 
   panes.forEach(function (p, i) {                // keep both panes on the same spot while zoomed
     p.addEventListener("scroll", function () {
-      var e = p._expect;
-      p._expect = null;
-      if (e && Math.abs(p.scrollLeft - e[0]) < 1 && Math.abs(p.scrollTop - e[1]) < 1) return;
-      if (!zoomed()) return;
+      if (panScroll.own(p) || !zoomed()) return;
       var o = panes[1 - i];
       var fx = (p.scrollLeft + p.clientWidth / 2) / Math.max(1, imgs[i].clientWidth);
       var fy = (p.scrollTop + p.clientHeight / 2) / Math.max(1, imgs[i].clientHeight);
-      setScroll(o, fx * imgs[1 - i].clientWidth - o.clientWidth / 2, fy * imgs[1 - i].clientHeight - o.clientHeight / 2);
+      panScroll.set(o, fx * imgs[1 - i].clientWidth - o.clientWidth / 2, fy * imgs[1 - i].clientHeight - o.clientHeight / 2);
     });
   });
 

@@ -121,24 +121,11 @@
       } else { w = img.naturalWidth; h = img.naturalHeight; }
       img.style.width = w + "px"; img.style.height = h + "px";
       wrap.style.width = w + "px"; wrap.style.height = h + "px";
-      if (S.zoom === "100") setScroll(pane, S.fx * w - pane.clientWidth / 2, S.fy * h - pane.clientHeight / 2);
-    }
-
-    // Scrolls the app makes itself are remembered on the pane, so that their scroll events are not taken for
-    // the user's: a flag cleared on the next animation frame dropped real pans when frames were throttled.
-    function setScroll(p, left, top) {
-      left = Math.max(0, Math.min(p.scrollWidth - p.clientWidth, Math.round(left)));
-      top = Math.max(0, Math.min(p.scrollHeight - p.clientHeight, Math.round(top)));
-      if (Math.abs(p.scrollLeft - left) < 1 && Math.abs(p.scrollTop - top) < 1) return;
-      p._expect = [left, top];
-      p.scrollLeft = left; p.scrollTop = top;
+      if (S.zoom === "100") panScroll.set(pane, S.fx * w - pane.clientWidth / 2, S.fy * h - pane.clientHeight / 2);
     }
 
     function onScroll(pane) {
-      const e = pane._expect;
-      pane._expect = null;
-      if (e && Math.abs(pane.scrollLeft - e[0]) < 1 && Math.abs(pane.scrollTop - e[1]) < 1) return;
-      if (S.zoom !== "100") return;
+      if (panScroll.own(pane) || S.zoom !== "100") return;
       const img = pane.querySelector("img.photo");
       if (!img || !img.clientWidth) return;
       S.fx = (pane.scrollLeft + pane.clientWidth / 2) / img.clientWidth;
@@ -146,7 +133,7 @@
       document.querySelectorAll(".pane").forEach((p) => {
         if (p === pane) return;
         const im = p.querySelector("img.photo");
-        if (im) setScroll(p, S.fx * im.clientWidth - p.clientWidth / 2, S.fy * im.clientHeight - p.clientHeight / 2);
+        if (im) panScroll.set(p, S.fx * im.clientWidth - p.clientWidth / 2, S.fy * im.clientHeight - p.clientHeight / 2);
       });
     }
 
