@@ -138,3 +138,26 @@ def _exif_orientation(value: int) -> bytes:
     exif = Image.Exif()
     exif[0x0112] = value
     return exif.tobytes()
+
+
+@pytest.mark.parametrize("grey_rows, refused", [(0, False), (48, False), (96, False), (112, True), (512, True)])
+def test_flat_grey_bottom_of_a_jpeg_is_measured_exactly(tmp_path, grey_rows, refused):
+    """libjpeg fills absent data with flat grey: 20 % of the height or more is refused, less is kept as is."""
+    arr = ASTRONAUT.copy()
+    if grey_rows:
+        arr[-grey_rows:] = 128
+    path = _save(Image.fromarray(arr), tmp_path / "g.jpg", quality=95)
+    if refused:
+        with pytest.raises(ImageError, match=f"bottom {grey_rows / 512:.0%}"):
+            load_image(path, None)
+    else:
+        assert load_image(path, None).size == (512, 512)
+
+
+def test_decoded_photo_outlives_its_file(tmp_path):
+    path = _save(Image.fromarray(ASTRONAUT), tmp_path / "a.jpg", quality=95)
+    img = load_image(path, None)
+    before = np.asarray(img).copy()
+    _save(Image.fromarray(ASTRONAUT[::-1].copy()), path, quality=60)  # the file is replaced, then removed
+    path.unlink()
+    assert np.array_equal(np.asarray(img), before) and np.asarray(load_image(img, None)).shape == (512, 512, 3)

@@ -233,9 +233,9 @@ def _decode(im: Image.Image, p: Path, max_size: int | None, max_pixels: int) -> 
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                out = _finish(im, max_size, orientation)  # a new image wherever anything changes ...
-                if out is im:
-                    out = im.copy()  # ... else a copy that outlives the file
+                out = _finish(im, max_size, orientation)  # a new image wherever anything changes, else `im`:
+                if out is im and getattr(im, "map", None) is not None:  # loaded pixels outlive the file, except
+                    out = im.copy()  # memory-mapped ones (raw BMP/TIFF/PPM): those are copied off the file
         except (OSError, ValueError, TypeError, MemoryError) as e:
             raise ImageError(p, f"cannot convert to RGB ({type(e).__name__}: {str(e)[:200]})") from e
     if fmt in ("JPEG", "MPO"):
@@ -252,18 +252,34 @@ def _decode(im: Image.Image, p: Path, max_size: int | None, max_pixels: int) -> 
 MISSING_LIMIT = 0.2
 
 
-def _missing_fraction(img: Image.Image) -> float:
-    """Fraction of the height, from the bottom, that is flat mid-grey: what libjpeg fills in for absent data."""
-    a = np.asarray(img.convert("RGB"))
-    if a.shape[0] < 8:
-        return 0.0
+def _flat_rows(a: np.ndarray) -> np.ndarray:
+    """Per row of an (h, w, 3) uint8 array: True where the row is flat mid-grey (libjpeg's fill for absent data)."""
     lo, hi = a.min(axis=(1, 2)), a.max(axis=(1, 2))
-    flat = (hi.astype(int) - lo <= 2) & (lo >= 120) & (hi <= 136)
-    if flat[-1] == 0:
+    return (hi.astype(int) - lo <= 2) & (lo >= 120) & (hi <= 136)
+
+
+#: Rows read per step when looking for missing JPEG data from the bottom up.
+_STRIP = 64
+
+
+def _missing_fraction(img: Image.Image) -> float:
+    """Fraction of the height, from the bottom, that is flat mid-grey: what libjpeg fills in for absent data.
+
+    Reads the picture from the bottom up, a strip at a time, so a whole photo costs one row's check.
+    """
+    rgb = img if img.mode == "RGB" else img.convert("RGB")
+    w, h = rgb.size
+    if h < 8:
         return 0.0
-    good = np.flatnonzero(~flat)
-    first_missing = good[-1] + 1 if good.size else 0
-    return (a.shape[0] - first_missing) / a.shape[0]
+    bottom = h
+    while bottom > 0:
+        top = max(0, bottom - _STRIP)
+        flat = _flat_rows(np.asarray(rgb.crop((0, top, w, bottom))))
+        good = np.flatnonzero(~flat)
+        if good.size:
+            return (h - (top + int(good[-1]) + 1)) / h
+        bottom = top
+    return 1.0
 
 
 #: Formats and modes a browser shows with exactly the pixels `load_image` gives (at full size).

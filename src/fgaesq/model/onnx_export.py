@@ -65,6 +65,7 @@ class _LiteGraph(nn.Module):
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
+        self.folded = model.folded_backbone()  # built before tracing; a submodule, so its weights export as such
 
     def forward(self, views: Tensor) -> tuple[Tensor, Tensor]:
         out = self.model(views)

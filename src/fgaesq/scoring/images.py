@@ -14,9 +14,10 @@ from fgaesq.scoring.protocol import ImageRef
 
 def decode(ref: ImageRef, pre: Preprocess) -> Image.Image:
     """Upright 8-bit RGB (alpha on white), long side <= pre.max_size; JPEG draft decoding unless pre.draft is off."""
-    if pre.draft or isinstance(ref, Image.Image):
+    if pre.draft or isinstance(ref, Image.Image) or not pre.max_size:
         return load_image(ref, pre.max_size)
-    return load_image(load_image(ref, None), pre.max_size)
+    full = load_image(ref, None)  # no draft: the reduction starts from every decoded pixel
+    return full if max(full.size) <= pre.max_size else load_image(full, pre.max_size)
 
 
 @lru_cache(maxsize=8)

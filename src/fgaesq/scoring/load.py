@@ -56,6 +56,9 @@ def scorer_for(
 ) -> Scorer:
     """The Scorer of a loaded model of any family (fgaesq-lite -> LiteScorer, DiffToken models -> FGAesQScorer)."""
     from fgaesq.model.lite import FGAesQLite
+    from fgaesq.scoring.memory import retain_freed_memory
+
+    retain_freed_memory()  # no page faults per photo (docs/performance.md); FGAESQ_KEEP_MEMORY=0 turns it off
 
     if isinstance(model, FGAesQLite):
         from fgaesq.scoring.lite import LiteScorer
