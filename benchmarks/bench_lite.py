@@ -1,6 +1,6 @@
 """CPU milliseconds per image for fgaesq-lite on a 500×500 and a 12 MP JPEG (decode + views + forward).
 
-``python benchmarks/bench_lite.py [--threads 1] [--repeat 5] [--weights SPEC]``
+``python benchmarks/bench_lite.py [--threads 1] [--repeat 5] [--weights SPEC] [--backend torch|onnx|int8]``
 
 Prints wall-clock ms and CPU ms (process time: what one core spends, less sensitive to other jobs on a shared
 machine) per image.
@@ -32,6 +32,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--weights", default="fgaesq-lite", help="model to time (default: the shipped fgaesq-lite)")
+    ap.add_argument("--backend", default="torch", choices=["torch", "onnx", "int8"],
+                    help="network runtime: torch, ONNX Runtime fp32 (onnx) or int8 (needs fgaesq[onnx])")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     from fgaesq.scoring import load_scorer
@@ -39,8 +41,13 @@ def main() -> None:
     from fgaesq.scoring.lite import LiteScorer
 
     t0 = time.perf_counter()
-    scorer = load_scorer(args.weights, device="cpu")
-    print(f"load shipped fgaesq-lite: {1000 * (time.perf_counter() - t0):.0f} ms; torch threads: {args.threads}")
+    backend = "torch" if args.backend == "torch" else "onnx"
+    scorer = load_scorer(args.weights, device="cpu", backend=backend, int8=args.backend == "int8")
+    if backend == "onnx":  # ONNX Runtime on one thread, like torch
+        from fgaesq.scoring.onnx_backend import exported_path, session
+
+        scorer._session = session(exported_path(scorer.model, int8=args.backend == "int8"), args.threads)
+    print(f"load {scorer.name}: {1000 * (time.perf_counter() - t0):.0f} ms; threads: {args.threads}")
     crops = LiteScorer(scorer.model, "pair crops", device="cpu", pair_crops=True)
     with tempfile.TemporaryDirectory() as tmp:
         for label, size in (("500x500", (500, 500)), ("12 MP (4000x3000)", (4000, 3000))):

@@ -19,6 +19,7 @@ import pillow_heif
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from fgaesq.io.errors import ImageError
+from fgaesq.io.resample import resize_lanczos
 
 pillow_heif.register_heif_opener()
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, never silently half-grey
@@ -110,7 +111,7 @@ def _finish(img: Image.Image, max_size: int | None, orientation: int = 1) -> Ima
         img = img.convert("RGB")
     size = _target_size(*img.size, max_size)
     if size != img.size:
-        img = img.resize(size, Image.Resampling.LANCZOS)
+        img = resize_lanczos(img, size)  # Pillow's LANCZOS pixels, in compiled kernels for large photos
     if orientation != 1:  # now upright: a second load_image of this image must not rotate it again
         img.info.pop("exif", None)
         img.getexif().pop(0x0112, None)

@@ -10,6 +10,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from fgaesq.io.resample import resize_array
+
 from . import blocks_kernel, ssim_kernel
 from .align import PairGeometry, n16, pair_geometry
 from .pixels import CELL, as_rgb_array, downscale_cells, gather_blocks, image_seed, pad_or_crop_32, raw_cells
@@ -416,7 +418,10 @@ class _LazyImage:
         """PIL's resize of the array (cached)."""
         key = (*self._key, (tuple(size), resample))
         if key not in self._cache:
-            arr = np.asarray(Image.fromarray(self.arr).resize(size, resample))
+            if resample == Image.Resampling.LANCZOS:  # the same pixels as PIL's, compiled for large images
+                arr = resize_array(self.arr, tuple(size))
+            else:
+                arr = np.asarray(Image.fromarray(self.arr).resize(size, resample))
             self._cache[key] = _LazyImage(arr, self._cache, key)
         return self._cache[key]
 

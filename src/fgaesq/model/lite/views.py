@@ -20,6 +20,7 @@ import torch
 from PIL import Image
 
 from fgaesq.io import ImageSource, load_image
+from fgaesq.io.resample import resize_lanczos
 from fgaesq.model.lite.config import LiteConfig
 
 Box = tuple[int, int, int, int]
@@ -56,7 +57,7 @@ def _reduce(img: Image.Image, long_side: int) -> Image.Image:
     if max(w, h) <= long_side:
         return img
     s = long_side / max(w, h)
-    return img.resize((max(1, round(w * s)), max(1, round(h * s))), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return resize_lanczos(img, (max(1, round(w * s)), max(1, round(h * s))), reducing_gap=2.0)  # Pillow's pixels
 
 
 def _to_tensor(img: Image.Image) -> torch.Tensor:
