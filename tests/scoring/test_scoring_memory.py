@@ -39,3 +39,32 @@ def test_next_12mp_photo_reuses_the_memory_of_the_last(tmp_path):
     # a 12 MP RGB photo is 36 MB = ~8,800 pages: by default they are mapped afresh for the next photo
     assert faults_default > 8_000, faults_default
     assert faults < faults_default / 10, (faults, faults_default)
+
+
+def test_shared_decode_cache_decodes_each_photo_once_per_run(tmp_path):
+    """Inside the block a second pass reads the first pass's pixels; a changed file is decoded anew; the
+    budget is kept; nothing is left behind."""
+    import numpy as np
+    from PIL import Image
+    from skimage import data
+
+    from fgaesq.model.registry import Preprocess
+    from fgaesq.scoring.images import decode, decode_array, shared_decode_cache
+
+    pre = Preprocess(max_size=256)
+    photo = tmp_path / "a.jpg"
+    Image.fromarray(data.astronaut()).save(photo, quality=90)
+    want = np.asarray(decode(photo, pre))
+    with shared_decode_cache() as folder:
+        first = decode_array(photo, pre)
+        files = os.listdir(folder)
+        assert len(files) == 1 and files[0].endswith(".npy")
+        assert np.array_equal(first, want) and np.array_equal(decode_array(photo, pre), want)
+        Image.fromarray(data.coffee()).save(photo, quality=90)  # the file changes during the run
+        os.utime(photo, ns=(1, 10**18))
+        assert np.array_equal(decode_array(photo, pre), np.asarray(decode(photo, pre)))
+        assert len(os.listdir(folder)) == 2
+    assert not os.path.exists(folder)
+    with shared_decode_cache(budget=1000) as small:  # too small for one photo: decoded each time, not kept
+        decode_array(photo, pre)
+        assert os.listdir(small) == []

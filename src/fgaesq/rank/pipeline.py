@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from fgaesq.io import DEFAULT_MAX_SIZE, ImageError, capture_time, load_image
 from fgaesq.rank.aggregate import aggregate_series
 from fgaesq.rank.pairs import ALL_PAIRS_MAX, DEFAULT_K, DEFAULT_REFERENCES, needs_features, schedule_pairs
 from fgaesq.rank.series import DEFAULT_SIMILARITY, DEFAULT_TIME_GAP, Series, discover_series
+from fgaesq.scoring.images import shared_decode_cache
 from fgaesq.scoring.protocol import Scorer
 
 MODES = ("series", "pairs", "references")
@@ -337,6 +339,30 @@ def rank_paths(
         raise ValueError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "series" and not hasattr(scorer, "score_series"):
         mode = "pairs"
+    # pairs and references decode every photo twice (embeddings for grouping, then the pairs): the second pass
+    # reads the first one's pixels back instead (series mode reuses its one pass anyway)
+    with shared_decode_cache() if mode != "series" else contextlib.nullcontext():
+        return _rank_paths(paths, scorer, root=root, series_by=series_by, time_gap=time_gap, similarity=similarity,
+                           k=k, references=references, all_pairs_max=all_pairs_max, max_size=max_size, chunk=chunk,
+                           progress=progress, mode=mode)
+
+
+def _rank_paths(
+    paths: Sequence[Path],
+    scorer: Scorer,
+    *,
+    root: Path,
+    series_by: str,
+    time_gap: float,
+    similarity: float,
+    k: int,
+    references: str,
+    all_pairs_max: int,
+    max_size: int | None,
+    chunk: int | None,
+    progress: ProgressFactory | None,
+    mode: str,
+) -> RankResult:
     if mode == "references":
         all_pairs_max = 1
     ok, errors = validate(paths, max_size, progress)

@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from fgaesq.model.registry import Preprocess
-from fgaesq.scoring.images import decode
+from fgaesq.scoring.images import decode_array
 from fgaesq.scoring.protocol import ImageRef
 
 #: an item: ("single", ref) | ("pairs", [(a, b, pair_id), ...]) | ("series", (refs, series_id))
@@ -40,14 +40,14 @@ class Items(Dataset):
     def __getitem__(self, i: int) -> list:
         kind, payload = self.items[i]
         if kind == "single":
-            return [self.tokenizer.single(np.asarray(decode(payload, self.pre)))]
+            return [self.tokenizer.single(decode_array(payload, self.pre))]
         if kind == "pairs":
             cache: dict[object, np.ndarray] = {}
 
             def get(ref: ImageRef) -> np.ndarray:
                 k = _key(ref)
                 if k not in cache:
-                    cache[k] = np.asarray(decode(ref, self.pre))
+                    cache[k] = decode_array(ref, self.pre)
                 return cache[k]
 
             out = []
@@ -56,7 +56,7 @@ class Items(Dataset):
             return out
         if kind == "series":
             refs, series_id = payload
-            return self.tokenizer.series([np.asarray(decode(r, self.pre)) for r in refs], series_id=series_id)
+            return self.tokenizer.series([decode_array(r, self.pre) for r in refs], series_id=series_id)
         raise ValueError(f"unknown work item kind {kind!r}")
 
 
