@@ -34,9 +34,9 @@ def decode(ref: ImageRef, pre: Preprocess) -> Image.Image:
 @contextlib.contextmanager
 def shared_decode_cache(budget: int = SHARED_BUDGET) -> Iterator[str]:
     """Within the block, `decode_array` keeps decoded photos in a temporary folder (up to ``budget`` bytes and a
-    quarter of its free space), so a
-    second pass over the same files, in this process or in workers forked inside the block, reads the pixels back
-    (a few ms) instead of decoding again (~80 ms for a 12 MP JPEG). The folder is removed on exit."""
+    quarter of its free space), so a second pass over the same files, in this process or in workers forked inside
+    the block, reads the pixels back (a few ms) instead of decoding again (~80 ms for a 12 MP JPEG). The folder is
+    removed on exit."""
     folder = tempfile.mkdtemp(prefix="fgaesq-pixels-")
     before = dict(_shared)
     try:  # never more than a quarter of the free space there (the temporary folder may be in memory)
