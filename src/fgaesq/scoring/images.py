@@ -20,7 +20,7 @@ from fgaesq.scoring.protocol import ImageRef
 
 #: Default byte budget of `shared_decode_cache` (about 250 photos decoded at 2048 px).
 SHARED_BUDGET = 2 << 30
-_shared: dict = {"dir": None, "budget": 0}
+_shared: dict = {"dir": None, "budget": 0, "full": False}
 
 
 def decode(ref: ImageRef, pre: Preprocess) -> Image.Image:
@@ -43,7 +43,7 @@ def shared_decode_cache(budget: int = SHARED_BUDGET) -> Iterator[str]:
         budget = min(int(budget), shutil.disk_usage(folder).free // 4)
     except OSError:
         budget = 0
-    _shared.update(dir=folder, budget=budget)
+    _shared.update(dir=folder, budget=budget, full=False)
     try:
         yield folder
     finally:
@@ -66,8 +66,11 @@ def _room(folder: str, need: int, budget: int) -> bool:
     try:
         used = sum(e.stat().st_size for e in os.scandir(folder) if e.is_file())
     except OSError:
+        used = budget
+    if used + need > budget:
+        _shared["full"] = True  # this process stops looking (the folder only grows during a run)
         return False
-    return used + need <= budget
+    return True
 
 
 def decode_array(ref: ImageRef, pre: Preprocess) -> np.ndarray:
@@ -79,7 +82,7 @@ def decode_array(ref: ImageRef, pre: Preprocess) -> np.ndarray:
         except (OSError, ValueError, EOFError):
             pass  # not there yet (or being written): decode it
     arr = np.asarray(decode(ref, pre))
-    if path is not None and _room(_shared["dir"], arr.nbytes, _shared["budget"]):
+    if path is not None and not _shared.get("full") and _room(_shared["dir"], arr.nbytes, _shared["budget"]):
         tmp = f"{path}.{os.getpid()}.tmp"
         try:
             with open(tmp, "wb") as fh:
