@@ -152,3 +152,21 @@ def test_checkpoint_roundtrip_and_old_full_format(tmp_path):
     (tmp_path / "old.json").write_text(json.dumps({"arch": "fgaesq-vit-b-16"}))
     with pytest.raises(ValueError, match="'fgaesq-vit-b-16' is not a layout.*fgaesq-lite"):
         load_model(tmp_path / "old.safetensors")
+
+
+def test_descriptors_are_kept_per_file_until_it_changes(tmp_path):
+    """rank embeds every photo, then scores it: the second call reuses the descriptor, a changed file does not."""
+    scorer = load_scorer("fgaesq-lite", device="cpu")
+    photos = []
+    for name in ("astronaut", "coffee", "chelsea"):
+        p = tmp_path / f"{name}.png"
+        Image.fromarray(getattr(skimage.data, name)()).save(p)
+        photos.append(p)
+    fresh = load_scorer("fgaesq-lite", device="cpu").score(photos)
+    emb = scorer.embed(photos)
+    assert len(scorer._descs) == 3 and emb.shape == (3, 1280)
+    np.testing.assert_allclose(scorer.score(photos), fresh, atol=1e-5)  # from the kept descriptors
+    np.testing.assert_allclose(scorer.embed(photos[::-1]), emb[::-1], atol=1e-6)
+    Image.fromarray(skimage.data.rocket()).save(photos[1])  # the file changes: scored anew
+    rocket = load_scorer("fgaesq-lite", device="cpu").score([photos[1]])[0]
+    assert abs(scorer.score([photos[1]])[0] - rocket) < 1e-5 and abs(rocket - fresh[1]) > 1e-3

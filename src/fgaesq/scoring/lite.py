@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +20,22 @@ from fgaesq.scoring.protocol import ImageRef
 
 def _ref_key(ref: ImageRef) -> object:
     return ("img", id(ref)) if isinstance(ref, Image.Image) else ("path", str(Path(ref).resolve()))
+
+
+def _file_key(ref: ImageRef) -> tuple | None:
+    """(path, mtime, size) of a file, None for images given as objects (their descriptors are not kept)."""
+    if isinstance(ref, Image.Image | bytes | bytearray | memoryview):
+        return None
+    try:
+        st = os.stat(ref)
+        return (str(Path(ref).resolve()), st.st_mtime_ns, st.st_size)
+    except (OSError, TypeError, ValueError):
+        return None
+
+
+#: Single-mode descriptors kept per scorer (~23 KB each): `fgaesq rank` embeds every photo to group a folder,
+#: then scores it; with the descriptor kept, the second time costs only the head.
+DESCRIPTOR_CACHE = 2048
 
 
 class LiteScorer:
@@ -48,6 +66,7 @@ class LiteScorer:
         self.batch_size = max(1, int(batch_size))
         self.pair_crops = model.config.train_reference if pair_crops is None else pair_crops
         self.preprocess = Preprocess(max_size=model.config.decode_size)
+        self._descs: OrderedDict[tuple, torch.Tensor] = OrderedDict()
         self._session = None
         if backend == "onnx":
             from fgaesq.scoring.onnx_backend import exported_path, session
@@ -89,11 +108,38 @@ class LiteScorer:
             *(torch.cat([getattr(o, f) for o in outs]) for f in ("features", "logits", "score"))
         )
 
+    @torch.no_grad()
+    def _descriptors(self, images: Sequence[ImageRef]) -> torch.Tensor:
+        """(n, desc_dim) single-mode descriptors, each file's computed once per scorer (while it is unchanged)."""
+        keys = [_file_key(im) for im in images]
+        todo = [i for i, k in enumerate(keys) if k is None or k not in self._descs]
+        fresh: dict[int, torch.Tensor] = {}
+        for s in range(0, len(todo), self.batch_size):
+            idx = todo[s : s + self.batch_size]
+            views = torch.stack([self._views(images[i]) for i in idx]).to(self.device)
+            for i, d in zip(idx, self.model.describe(views), strict=True):
+                fresh[i] = d
+                if keys[i] is not None:
+                    self._descs[keys[i]] = d
+                    if len(self._descs) > DESCRIPTOR_CACHE:
+                        self._descs.popitem(last=False)
+        out = []
+        for i, k in enumerate(keys):
+            if i in fresh:
+                out.append(fresh[i])
+            else:
+                self._descs.move_to_end(k)
+                out.append(self._descs[k])
+        return torch.stack(out)
+
     def score(self, images: Sequence[ImageRef]) -> np.ndarray:
         """Single-mode scores in [1, 10], shape (n,)."""
         if not images:
             return np.zeros(0)
-        return self._run([self._views(im) for im in images]).score.cpu().double().numpy()
+        if self._session is not None:
+            return self._run([self._views(im) for im in images]).score.cpu().double().numpy()
+        with torch.no_grad():
+            return self.model.forward_desc(self._descriptors(images)).score.cpu().double().numpy()
 
     def score_pairs(self, pairs: Sequence[tuple[ImageRef, ImageRef, str]]) -> np.ndarray:
         """Pair-mode scores, shape (n, 2): with ``pair_crops``, each image viewed where it differs from its partner."""
@@ -130,9 +176,6 @@ class LiteScorer:
         """Content features for similarity grouping, shape (n, 1280): the ImageNet backbone's pooled final map
         of the global view (the quality-trained 512-d features would split a burst by its defects)."""
         c = self.model.config
-        start = c.view_dim - 1280
-        out = []
-        for i in range(0, len(images), self.batch_size):
-            views = torch.stack([self._views(im) for im in images[i : i + self.batch_size]]).to(self.device)
-            out.append(self.model.describe(views)[:, start : c.view_dim])
-        return torch.cat(out).cpu().double().numpy() if out else np.zeros((0, 1280))
+        if not images:
+            return np.zeros((0, 1280))
+        return self._descriptors(images)[:, c.view_dim - 1280 : c.view_dim].cpu().double().numpy()
