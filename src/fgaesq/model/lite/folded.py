@@ -17,14 +17,18 @@ from torch import nn
 
 
 def _fold(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> tuple[torch.Tensor, torch.Tensor]:
-    """(weight, bias) of ``conv`` followed by ``bn`` in eval mode, computed in float64."""
-    w = conv.weight.detach().double()
-    scale = bn.weight.detach().double() / torch.sqrt(bn.running_var.detach().double() + bn.eps)
-    bias = bn.bias.detach().double() - bn.running_mean.detach().double() * scale
+    """(weight, bias) of ``conv`` followed by ``bn`` in eval mode, computed in float64 on the CPU (MPS has no
+    float64) and returned on the convolution's device and dtype."""
+
+    def f64(t: torch.Tensor) -> torch.Tensor:
+        return t.detach().to("cpu", torch.float64)
+
+    scale = f64(bn.weight) / torch.sqrt(f64(bn.running_var) + bn.eps)
+    bias = f64(bn.bias) - f64(bn.running_mean) * scale
     if conv.bias is not None:
-        bias = bias + conv.bias.detach().double() * scale
-    dtype = conv.weight.dtype
-    return (w * scale.view(-1, 1, 1, 1)).to(dtype), bias.to(dtype)
+        bias = bias + f64(conv.bias) * scale
+    like = {"device": conv.weight.device, "dtype": conv.weight.dtype}
+    return (f64(conv.weight) * scale.view(-1, 1, 1, 1)).to(**like), bias.to(**like)
 
 
 def _same_pad(size: int, k: int, s: int) -> tuple[int, int]:
