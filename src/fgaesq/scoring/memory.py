@@ -3,7 +3,7 @@
 Scoring a 12 MP photo allocates ~40 MB for its pixels and ~100 MB of activations, then frees them. By default
 glibc maps buffers this large afresh on every allocation (and trims its heap on free), and Pillow keeps no freed
 image blocks, so every photo pays ~25,000 page faults: a quarter of fgaesq-lite's CPU time per photo. Keeping up
-to 256 MB of freed memory removes them. Set ``FGAESQ_KEEP_MEMORY=0`` to leave the allocators' defaults alone.
+to 256 MB of freed memory (128 MB in each) removes them. ``FGAESQ_KEEP_MEMORY=0`` leaves the allocators' defaults.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import sys
 
 #: glibc mallopt parameters (malloc.h).
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-#: Freed memory kept in the process (heap top before trimming; Pillow blocks of 16 MB).
-KEEP_BYTES = 256 << 20
+#: Freed memory kept in the process: this much at the heap top before glibc trims it, and as much again in
+#: Pillow's cache of 16 MB image blocks (256 MB in all at most).
+KEEP_BYTES = 128 << 20
 #: Allocations up to this size come from the heap (glibc's own upper bound for its dynamic threshold).
 MMAP_THRESHOLD = 32 << 20
 
