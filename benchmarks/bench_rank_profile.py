@@ -171,6 +171,7 @@ def main() -> None:
     per = args.per_burst or (10 if args.full else 4)
     with contextlib.ExitStack() as stack:
         folder = args.folder or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        folder.mkdir(parents=True, exist_ok=True)
         if not list_images(folder):
             t0 = time.perf_counter()
             make_shoot(folder, bursts, per)
