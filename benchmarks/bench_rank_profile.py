@@ -98,7 +98,7 @@ def profile_rank(folder: Path, model_name: str, device: str, mode: str, clock=ti
     files = list_images(folder)
     prof = Profile(clock)
     prof.wrap(pipeline, "validate", "check files")
-    prof.wrap(batching, "decode", "decode")
+    prof.wrap(batching, "decode_array", "decode")  # (or the pixels read back from rank's shared decode cache)
     prof.wrap(lite, "decode_cached", "decode")
     for name in ("single_viewset", "pair_viewsets", "single_views"):  # whichever the lite scorer calls
         if hasattr(lite, name):
@@ -113,8 +113,9 @@ def profile_rank(folder: Path, model_name: str, device: str, mode: str, clock=ti
     prof.wrap(pipeline, "discover_series", "grouping")
     if hasattr(scorer, "_forward"):
         prof.wrap(scorer, "_forward", "forward")
-    else:  # fgaesq-lite: its network call
-        prof.wrap(scorer.model, "forward", "forward")
+    else:  # fgaesq-lite: its backbone (descriptors, kept per file) and its head
+        prof.wrap(scorer.model, "describe", "forward")
+        prof.wrap(scorer.model, "forward_desc", "forward")
     try:
         t0 = clock()
         result = pipeline.rank_paths(files, scorer, root=folder, mode=mode)
