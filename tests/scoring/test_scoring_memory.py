@@ -59,7 +59,9 @@ def test_shared_decode_cache_decodes_each_photo_once_per_run(tmp_path):
         first = decode_array(photo, pre)
         files = os.listdir(folder)
         assert len(files) == 1 and files[0].endswith(".npy")
-        assert np.array_equal(first, want) and np.array_equal(decode_array(photo, pre), want)
+        again = decode_array(photo, pre)  # read back: the same pixels, the same (read-only) kind of array
+        assert np.array_equal(first, want) and np.array_equal(again, want)
+        assert not first.flags.writeable and not again.flags.writeable
         Image.fromarray(data.coffee()).save(photo, quality=90)  # the file changes during the run
         os.utime(photo, ns=(1, 10**18))
         assert np.array_equal(decode_array(photo, pre), np.asarray(decode(photo, pre)))

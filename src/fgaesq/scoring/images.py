@@ -78,7 +78,9 @@ def decode_array(ref: ImageRef, pre: Preprocess) -> np.ndarray:
     path = _shared_file(ref, pre)
     if path is not None:
         try:
-            return np.load(path, allow_pickle=False)
+            arr = np.load(path, allow_pickle=False)
+            arr.setflags(write=False)  # as a decoded image's array is: the compiled kernels see one array type
+            return arr
         except (OSError, ValueError, EOFError):
             pass  # not there yet (or being written): decode it
     arr = np.asarray(decode(ref, pre))
