@@ -5,9 +5,9 @@ more than twice what the width does), each a 1-D convolution with a Lanczos-3 ke
 reduction factor) whose weights are normalised, rounded to 22-bit fixed point and applied in integer arithmetic,
 the result rounded and clipped to 8 bits after each pass. This module does the same integer arithmetic in the same
 order, so the output is identical bit for bit (tested against Pillow on photos and odd sizes), but on tiles of
-rows at once: a 12 MP photo reduced to 2048 px takes about a third of Pillow's time. The weights of one axis are
-computed once per size and process (~20 ms an axis in Python, then cached). Without numba, for modes other than RGB and for small images,
-`resize_lanczos` is Pillow's own resize.
+rows at once: a 12 MP photo reduced to 2048 px takes about a third of Pillow's time. The weights of an axis are
+computed once per size and process (~20 ms in Python, then cached). Without numba, for modes other than RGB and
+for small images, `resize_lanczos` is Pillow's own resize.
 """
 
 from __future__ import annotations
