@@ -68,7 +68,7 @@ def coefficients(
 
 #: Channels of the images the compiled kernels take (RGB; compile-time constants, so the loops are unrolled).
 _C = 3
-#: int32 lanes of one tile column: TILE_ROWS rows x 3 channels.
+#: int32 lanes of one tile column: 16 rows x 3 channels.
 _LANES = 16 * _C
 
 

@@ -342,97 +342,76 @@ def rank_paths(
     # pairs and references decode every photo twice (embeddings for grouping, then the pairs): the second pass
     # reads the first one's pixels back instead (series mode reuses its one pass anyway)
     with shared_decode_cache() if mode != "series" else contextlib.nullcontext():
-        return _rank_paths(paths, scorer, root=root, series_by=series_by, time_gap=time_gap, similarity=similarity,
-                           k=k, references=references, all_pairs_max=all_pairs_max, max_size=max_size, chunk=chunk,
-                           progress=progress, mode=mode)
-
-
-def _rank_paths(
-    paths: Sequence[Path],
-    scorer: Scorer,
-    *,
-    root: Path,
-    series_by: str,
-    time_gap: float,
-    similarity: float,
-    k: int,
-    references: str,
-    all_pairs_max: int,
-    max_size: int | None,
-    chunk: int | None,
-    progress: ProgressFactory | None,
-    mode: str,
-) -> RankResult:
-    if mode == "references":
-        all_pairs_max = 1
-    ok, errors = validate(paths, max_size, progress)
-    chunk = chunk or _chunk_size(scorer)
-    times = [capture_time(p) for p in ok]
-    failed: dict[Path, FileError] = {}
-    if mode == "series" and "with_features" in inspect.signature(scorer.score_series).parameters:
-        embed = _SeriesEmbed(scorer, progress, chunk, failed,
-                             {p: t.timestamp for p, t in zip(ok, times, strict=True)}, time_gap)
-    else:
-        embed = _EmbedCache(scorer, progress, chunk, failed)
-    series, used = discover_series(
-        ok,
-        root,
-        series_by=series_by,
-        times=[t.timestamp for t in times],
-        exif_times=[t.source == "exif" for t in times],
-        embed=embed,
-        time_gap=time_gap,
-        similarity=similarity,
-    )
-    if failed:  # images the model could not read while grouping leave their series
-        kept = [(s, [i for i, p in enumerate(s.images) if p not in failed]) for s in series]
-        series = [Series(s.name, [s.images[i] for i in idx], [s.ids[i] for i in idx]) for s, idx in kept if idx]
-    if mode == "series":
-        return _rank_series(series, used, scorer, errors, embed, progress, failed,
-                            {"series_by": series_by, "time_gap": time_gap, "similarity": similarity, "mode": mode,
-                             "max_size": max_size})
-    # which pairs: all for small series, k references per image for large ones
-    plans: list[tuple[Series, list[tuple[int, int]]]] = []
-    for s in series:
-        need = needs_features(len(s), k=k, all_pairs_max=all_pairs_max, references=references)
-        feats = embed(s.images) if need else None
-        pairs = schedule_pairs(
-            len(s), feats, k=k, all_pairs_max=all_pairs_max, references=references, seed_key=s.name
-        ) if len(s) > 1 else []
-        plans.append((s, pairs))
-    jobs = [(s.images[i], s.images[j], s.pair_id(i, j)) for s, pairs in plans for i, j in pairs]
-    singles = [s.images[0] for s, pairs in plans if not pairs]
-    advance = (progress or _no_progress)("ranking pairs", len(jobs) + len(singles))
-    pair_scores = _score_pairs(scorer, jobs, chunk, failed, advance)
-    single_scores = _score_singles(scorer, singles, chunk, failed, advance)
-    results, cursor, single_cursor = [], 0, 0
-    for s, pairs in plans:
-        if not pairs:
-            score = float(single_scores[single_cursor])
-            single_cursor += 1
-            if score != score or s.images[0] in failed:  # failed while scoring
+        if mode == "references":
+            all_pairs_max = 1
+        ok, errors = validate(paths, max_size, progress)
+        chunk = chunk or _chunk_size(scorer)
+        times = [capture_time(p) for p in ok]
+        failed: dict[Path, FileError] = {}
+        if mode == "series" and "with_features" in inspect.signature(scorer.score_series).parameters:
+            embed = _SeriesEmbed(scorer, progress, chunk, failed,
+                                 {p: t.timestamp for p, t in zip(ok, times, strict=True)}, time_gap)
+        else:
+            embed = _EmbedCache(scorer, progress, chunk, failed)
+        series, used = discover_series(
+            ok,
+            root,
+            series_by=series_by,
+            times=[t.timestamp for t in times],
+            exif_times=[t.source == "exif" for t in times],
+            embed=embed,
+            time_gap=time_gap,
+            similarity=similarity,
+        )
+        if failed:  # images the model could not read while grouping leave their series
+            kept = [(s, [i for i, p in enumerate(s.images) if p not in failed]) for s in series]
+            series = [Series(s.name, [s.images[i] for i in idx], [s.ids[i] for i in idx]) for s, idx in kept if idx]
+        if mode == "series":
+            return _rank_series(series, used, scorer, errors, embed, progress, failed,
+                                {"series_by": series_by, "time_gap": time_gap, "similarity": similarity, "mode": mode,
+                                 "max_size": max_size})
+        # which pairs: all for small series, k references per image for large ones
+        plans: list[tuple[Series, list[tuple[int, int]]]] = []
+        for s in series:
+            need = needs_features(len(s), k=k, all_pairs_max=all_pairs_max, references=references)
+            feats = embed(s.images) if need else None
+            pairs = schedule_pairs(
+                len(s), feats, k=k, all_pairs_max=all_pairs_max, references=references, seed_key=s.name
+            ) if len(s) > 1 else []
+            plans.append((s, pairs))
+        jobs = [(s.images[i], s.images[j], s.pair_id(i, j)) for s, pairs in plans for i, j in pairs]
+        singles = [s.images[0] for s, pairs in plans if not pairs]
+        advance = (progress or _no_progress)("ranking pairs", len(jobs) + len(singles))
+        pair_scores = _score_pairs(scorer, jobs, chunk, failed, advance)
+        single_scores = _score_singles(scorer, singles, chunk, failed, advance)
+        results, cursor, single_cursor = [], 0, 0
+        for s, pairs in plans:
+            if not pairs:
+                score = float(single_scores[single_cursor])
+                single_cursor += 1
+                if score != score or s.images[0] in failed:  # failed while scoring
+                    continue
+                ranked = [RankedImage(1, str(s.images[0]), score, score, 0)]
+                results.append(SeriesResult(s.name, "single", 0, 1, ranked))
                 continue
-            ranked = [RankedImage(1, str(s.images[0]), score, score, 0)]
-            results.append(SeriesResult(s.name, "single", 0, 1, ranked))
-            continue
-        per_image: dict[int, list[float]] = {i: [] for i in range(len(s))}
-        for i, j in pairs:
-            a, b = pair_scores[cursor]
-            cursor += 1
-            if np.isnan(a) or np.isnan(b) or s.images[i] in failed or s.images[j] in failed:
+            per_image: dict[int, list[float]] = {i: [] for i in range(len(s))}
+            for i, j in pairs:
+                a, b = pair_scores[cursor]
+                cursor += 1
+                if np.isnan(a) or np.isnan(b) or s.images[i] in failed or s.images[j] in failed:
+                    continue
+                per_image[i].append(float(a))
+                per_image[j].append(float(b))
+            per_image = {i: v for i, v in per_image.items() if v}
+            if not per_image:
                 continue
-            per_image[i].append(float(a))
-            per_image[j].append(float(b))
-        per_image = {i: v for i, v in per_image.items() if v}
-        if not per_image:
-            continue
-        agg = aggregate_series(per_image)
-        ranked = [RankedImage(r + 1, str(s.images[a.key]), a.score, a.raw, a.n_pairs) for r, a in enumerate(agg)]
-        strategy = "all-pairs" if len(pairs) == len(s) * (len(s) - 1) // 2 else "k-reference"
-        results.append(SeriesResult(s.name, strategy, len(pairs), 2 * len(pairs), ranked))
-    errors = errors + list(failed.values())
-    settings = {"series_by": series_by, "time_gap": time_gap, "similarity": similarity, "mode": mode, "k": k,
-                "references": references, "max_size": max_size}
-    embedded = sum(f is not None for f in embed.features.values())
-    total = 2 * len(jobs) + len(singles) + embedded
-    return RankResult(scorer.name, used, settings, results, errors, forward_passes=total, embedded=embedded)
+            agg = aggregate_series(per_image)
+            ranked = [RankedImage(r + 1, str(s.images[a.key]), a.score, a.raw, a.n_pairs) for r, a in enumerate(agg)]
+            strategy = "all-pairs" if len(pairs) == len(s) * (len(s) - 1) // 2 else "k-reference"
+            results.append(SeriesResult(s.name, strategy, len(pairs), 2 * len(pairs), ranked))
+        errors = errors + list(failed.values())
+        settings = {"series_by": series_by, "time_gap": time_gap, "similarity": similarity, "mode": mode, "k": k,
+                    "references": references, "max_size": max_size}
+        embedded = sum(f is not None for f in embed.features.values())
+        total = 2 * len(jobs) + len(singles) + embedded
+        return RankResult(scorer.name, used, settings, results, errors, forward_passes=total, embedded=embedded)
