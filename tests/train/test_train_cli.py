@@ -75,3 +75,28 @@ def test_short_run_with_ctalign_and_coarse(tmp_path, clive_dir):
     align = [float(r["train/align_step"]) for r in rows if r.get("train/align_step")]
     assert all(0.0 <= a <= 2.0 for a in align)  # 1 − cos ∈ [0, 2]
     assert (out / "best.safetensors").is_file() and '"exported"' in res.output
+
+
+def test_select_both_weighs_the_coarse_srcc_and_bad_rules_are_refused(tmp_path, clive_dir):
+    fine = make_series(tmp_path / "fine", n_series=2, darken=0.3)
+    coarse = make_coarse(tmp_path / "coarse", clive_dir, 6)
+    out = tmp_path / "run"
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "data": {"fine_train": [str(fine)], "fine_val": [str(fine)], "coarse_train": str(coarse),
+                 "coarse_val": str(coarse), "stage1_epochs": 0, "coarse_batch": 3, "fine_batch_images": 4,
+                 "num_workers": 0},
+        "model": {"model": "fgaesq-tiny", "init": "random"},
+        "loss": {"align_weight": 0.0},
+        "trainer": {"epochs": 2, "accelerator": "cpu", "devices": "1", "progress": False, "select": "both"},
+    }))
+    res = runner.invoke(app, ["train", "--config", str(cfg), "--out-dir", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = [r for r in csv.DictReader(open(out / "logs" / "metrics.csv")) if r.get("val/select")]
+    assert len(rows) == 2
+    for r in rows:
+        parts = [float(r[k]) for k in ("val/pair", "val/series", "val/coarse_srcc")]
+        assert abs(float(r["val/select"]) - sum(parts) / 3) < 1e-6
+    res = runner.invoke(app, ["train", "--config", str(cfg), "--out-dir", str(tmp_path / "x"), "--select", "best"])
+    assert res.exit_code == 2 and "trainer.select must be one of fine, both, coarse" in res.output
+    assert not (tmp_path / "x" / "checkpoints").exists()  # refused before any work

@@ -94,6 +94,8 @@ class TrainerSection:
     log_every: int = _f(10, "log every N steps")
     ckpt_every_steps: int | None = _f(None, "also checkpoint every N steps (last.ckpt) for mid-epoch resume")
     val_every: int = _f(1, "validate every N epochs")
+    select: str = _f("fine", "best-model selection: fine = (Pair + Series)/2, both = (Pair + Series + coarse SRCC)/3 "
+                     "(each falls back to the validation data given); coarse = coarse SRCC")
     progress: bool = _f(True, "progress bars")
     deterministic: bool = _f(False, "torch deterministic algorithms")
 

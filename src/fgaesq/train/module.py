@@ -145,14 +145,33 @@ class FGAesQModule(L.LightningModule):
             metrics.update(fine_val_metrics(dm.val_fine, self._gathered("f")))
         if dm is not None and dm.val_coarse:
             metrics.update(coarse_val_metrics(dm.val_coarse, self._gathered("c")))
-        if "val/pair" in metrics:
-            metrics["val/select"] = (metrics["val/pair"] + metrics["val/series"]) / 2
-        elif "val/coarse_srcc" in metrics:
-            metrics["val/select"] = metrics["val/coarse_srcc"]
+        select = selection_metric(metrics, self.cfg.trainer.select)
+        if select is not None:
+            metrics["val/select"] = select
         for k, v in metrics.items():
             if not math.isnan(v):  # undefined metrics (e.g. s-SRCC without 3-image series) are not logged
                 self.log(k, float(v), sync_dist=False, prog_bar=k in ("val/select", "val/acc"))
         self._val = {"f": [], "c": []}
+
+
+SELECT_RULES = ("fine", "both", "coarse")
+
+
+def selection_metric(metrics: dict[str, float], rule: str) -> float | None:
+    """`val/select` under ``rule`` (trainer.select) from the validation metrics; None without validation data.
+
+    fine: (Pair + Series)/2; both: (Pair + Series + coarse SRCC)/3; coarse: coarse SRCC. A rule whose data is
+    missing falls back to what was validated (fine metrics, else the coarse SRCC)."""
+    if rule not in SELECT_RULES:
+        raise ValueError(f"trainer.select must be one of {', '.join(SELECT_RULES)}, not {rule!r}")
+    fine = (metrics["val/pair"] + metrics["val/series"]) / 2 if "val/pair" in metrics else None
+    coarse = metrics.get("val/coarse_srcc")
+    coarse = None if coarse is None or math.isnan(coarse) else coarse
+    if rule == "both" and fine is not None and coarse is not None:
+        return (metrics["val/pair"] + metrics["val/series"] + coarse) / 3
+    if rule == "coarse" and coarse is not None:
+        return coarse
+    return fine if fine is not None else coarse
 
 
 def fine_val_metrics(series: list, rows: list) -> dict[str, float]:

@@ -272,6 +272,9 @@ def train(cfg: TrainConfig, *, callbacks: list | None = None, **trainer_kw: Any)
     if ckpt == "last":
         ckpt = str(Path(cfg.trainer.out_dir) / "checkpoints" / "last.ckpt")
     resumed_step = check_resume_checkpoint(ckpt) if ckpt else None  # before any work: one line if unusable
+    from fgaesq.train.module import selection_metric
+
+    selection_metric({}, cfg.trainer.select)  # an unknown rule is refused before any work
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
     model = build_model(cfg)
     builder = input_builder_for(model)
