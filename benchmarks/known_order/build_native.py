@@ -20,7 +20,7 @@ from PIL import Image
 
 from benchmarks.data_sources import clive_dir
 from benchmarks.known_order.native_sources import native_sources
-from benchmarks.known_order.sources import clive_sources, opencv_sources, skimage_sources
+from benchmarks.known_order.sources import clive_sources, clive_train_sources, opencv_sources, skimage_sources
 from fgaesq.evaluate.known_order import SPLITS, split_of
 from fgaesq.evaluate.native_series import FAMILIES, make_series
 
@@ -56,14 +56,17 @@ def extra_families(fams: list[str], total: int) -> list[str]:
 
 
 def build(
-    out: Path, *, clive_limit: int = 40, seed: int = 0, small: bool = True, train_families: int = 0
+    out: Path, *, clive_limit: int = 40, seed: int = 0, small: bool = True, train_families: int = 0,
+    train_clive: int = 0,
 ) -> dict:
     """Build every split under ``out``; returns the manifest (also written to ``out/manifest.json``).
 
     ``train_families`` > 0: every train base gets series of that many families (its regular ones first, then
-    extra ones); val and test are exactly as without it."""
+    extra ones); ``train_clive`` > 0: that many more CLIVE photos (outside the coarse validation split) become
+    train-only bases of 2 families each. Val and test are exactly as without either."""
     big = native_sources()
     little = (clive_sources(clive_limit) + skimage_sources() + opencv_sources()) if small else []
+    extra_train = clive_train_sources(train_clive, skip=clive_limit if small else 0)
     if not big and not little:
         raise SystemExit("no source photos: apt-get install -y lomiri-wallpapers mate-backgrounds (or CLIVE/skimage)")
     out.mkdir(parents=True, exist_ok=True)
@@ -73,20 +76,23 @@ def build(
     records: dict[str, list[dict]] = {name: [] for name, _ in SPLITS}
     t0, n_base = time.time(), 0
     extra_ids: list[str] = []
-    for idx, src in enumerate(big + little):
+    every = big + little + extra_train
+    splits = [split_of(s.id, seed) for s in big + little] + ["train"] * len(extra_train)
+    for idx, src in enumerate(every):
         arr = np.ascontiguousarray(np.asarray(src.load())[..., :3]).astype(np.uint8)
-        split = split_of(src.id, seed)
+        split = splits[idx]
         per = FAMILIES_PER_BIG if idx < len(big) else FAMILIES_PER_SMALL
         for suffix, base in bases(arr) if idx < len(big) else [("full", arr)]:
             fams = [FAMILIES[(n_base * per + f) % len(FAMILIES)] for f in range(per)]
             n_base += 1
-            extra = extra_families(fams, train_families) if split == "train" else []
+            regular_train = split == "train" and idx < len(big) + len(little)
+            extra = extra_families(fams, train_families) if regular_train else []
             fams += extra
             for fam in fams:
                 records[split].append(make_series(f"{src.id}/{suffix}", src.id, base, fam, seed, out / split))
                 if fam in extra:
                     extra_ids.append(records[split][-1]["series"])
-            print(f"[{idx + 1}/{len(big) + len(little)}] {src.id}/{suffix} {base.shape[1]}x{base.shape[0]} -> {split}: "
+            print(f"[{idx + 1}/{len(every)}] {src.id}/{suffix} {base.shape[1]}x{base.shape[0]} -> {split}: "
                   f"{', '.join(fams)} ({time.time() - t0:.0f} s)", flush=True)  # fmt: skip
     for split, recs in records.items():
         (out / split).mkdir(exist_ok=True)
@@ -96,13 +102,14 @@ def build(
     manifest = {
         "seed": seed,
         "clive_limit": clive_limit,
+        "train_clive": len(extra_train),
         "train_families": train_families,
         "extra_series": extra_ids,  # train series beyond the regular families (not in the held-out-source figure)
         "families": list(FAMILIES),
         "splits": {s: {"series": len(r), "images": sum(len(x["images"]) for x in r)} for s, r in records.items()},
-        "origins_used": sorted({s.origin for s in big + little}),
-        "sources": [{"id": s.id, "origin": s.origin, "licence": s.licence, "split": split_of(s.id, seed)}
-                    for s in big + little],  # fmt: skip
+        "origins_used": sorted({s.origin for s in every}),
+        "sources": [{"id": s.id, "origin": s.origin, "licence": s.licence, "split": sp}
+                    for s, sp in zip(every, splits)],  # fmt: skip
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     notice = clive_dir() / "LIVE-NOTICE.txt"
@@ -120,9 +127,11 @@ def main() -> None:
     ap.add_argument("--no-small", action="store_true", help="wallpaper photographs only")
     ap.add_argument("--train-families", type=int, default=0,
                     help="series of this many families per train base (default: as val/test, 3 big / 2 small)")
+    ap.add_argument("--train-clive", type=int, default=0,
+                    help="this many more CLIVE photos (not in the coarse validation split) as train-only bases")
     args = ap.parse_args()
     m = build(args.out, clive_limit=args.clive, seed=args.seed, small=not args.no_small,
-              train_families=args.train_families)  # fmt: skip
+              train_families=args.train_families, train_clive=args.train_clive)  # fmt: skip
     print(json.dumps(m["splits"]), "sources:", ", ".join(m["origins_used"]))
 
 

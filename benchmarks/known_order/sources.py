@@ -57,6 +57,25 @@ def clive_sources(limit: int) -> list[Source]:
     return [Source(f"clive/{n}", "clive", lic, _rgb(root / "images" / n)) for n in names[:limit]]
 
 
+def clive_val_names(seed: int = 0, share: float = 0.2) -> set[str]:
+    """The CLIVE images held out for validation of the coarse branch: ``share`` of labels.csv's rows, drawn by a
+    permutation with ``seed`` (train_lite's CLIVE split; the same photos are never series bases for training)."""
+    with (clive_dir() / "labels.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    perm = np.random.default_rng(seed).permutation(len(rows))
+    return {rows[i]["image"] for i in perm[: int(round(share * len(rows)))].tolist()}
+
+
+def clive_train_sources(limit: int, skip: int = 0) -> list[Source]:
+    """Up to ``limit`` CLIVE photos outside the coarse validation split, in sorted file order after the first
+    ``skip`` CLIVE photos (those that ``clive_sources(skip)`` already uses): extra train-only series bases."""
+    if limit <= 0 or not (clive_dir() / "labels.csv").is_file():
+        return []
+    held = clive_val_names()
+    taken = {s.id for s in clive_sources(skip)}
+    return [s for s in clive_sources(10**9) if s.id not in taken and s.id.split("/", 1)[1] not in held][:limit]
+
+
 def skimage_sources() -> list[Source]:
     """Photographs bundled with scikit-image, licence from each loader's docstring."""
     try:

@@ -58,3 +58,24 @@ def test_extra_train_families_complete_the_regular_ones():
     extra = extra_families(regular, len(FAMILIES))
     assert sorted(regular + extra) == sorted(FAMILIES) and extra[0] == "motion"
     assert extra_families(regular, 0) == [] and extra_families(regular, 4) == ["motion"]
+
+
+def test_train_clive_adds_train_only_bases_and_keeps_val_test(tmp_path, monkeypatch):
+    from benchmarks.known_order import build_native
+
+    monkeypatch.setattr(build_native, "native_sources", lambda: [])
+    monkeypatch.setattr(sources, "OPENCV_DATA", tmp_path / "absent-opencv")
+    monkeypatch.setattr(sources, "SKIMAGE_PHOTOS", ("chelsea", "coffee"))
+    base = build_native.build(tmp_path / "a", clive_limit=2)
+    more = build_native.build(tmp_path / "b", clive_limit=2, train_clive=3)
+    extra = more["sources"][len(base["sources"]):]
+    assert more["train_clive"] == 3 and len(extra) == 3
+    assert all(s["split"] == "train" and s["origin"] == "clive" for s in extra)
+    held = sources.clive_val_names()
+    assert not {s["id"].split("/", 1)[1] for s in extra} & held  # never a coarse-validation photo
+    assert not {s["id"] for s in extra} & {s["id"] for s in base["sources"]}  # not the --clive photos again
+    for split in ("val", "test"):  # val and test unchanged, byte for byte
+        assert _digest(tmp_path / "a" / split) == _digest(tmp_path / "b" / split)
+    train = [json.loads(ln) for ln in (tmp_path / "b" / "train" / "series.jsonl").read_text().splitlines()]
+    per_extra = [sum(r["source"] == s["id"] for r in train) for s in extra]
+    assert per_extra == [build_native.FAMILIES_PER_SMALL] * 3

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from benchmarks.data_sources import clive_dir
+from benchmarks.known_order.sources import clive_val_names
 from fgaesq.model import create_model, load_model, save_checkpoint
 from fgaesq.model.lite import FGAesQLite
 from fgaesq.model.loading import WEIGHTS_DIR
@@ -47,12 +48,11 @@ def clive_split(data: Path) -> tuple[list[dict], list[dict]]:
     """CLIVE label rows split 80/20 by image (seed 0); benchmark val/test source photos left out of train."""
     with (clive_dir() / "labels.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
-    perm = np.random.default_rng(SEED).permutation(len(rows))
-    val_idx = set(perm[: int(round(CLIVE_VAL_SHARE * len(rows)))].tolist())
+    val_names = clive_val_names(SEED, CLIVE_VAL_SHARE)
     manifest = json.loads((data / "manifest.json").read_text())
     held = {s["id"].split("/", 1)[1] for s in manifest["sources"] if s["origin"] == "clive" and s["split"] != "train"}
-    train = [r for i, r in enumerate(rows) if i not in val_idx and r["image"] not in held]
-    val = [r for i, r in enumerate(rows) if i in val_idx]
+    train = [r for r in rows if r["image"] not in val_names and r["image"] not in held]
+    val = [r for r in rows if r["image"] in val_names]
     return train, val
 
 
@@ -81,6 +81,16 @@ def lite_without_technical(name: str = "fgaesq-lite"):
     return create_model(name, technical=0)
 
 
+#: create_model keyword arguments of `lite_variant` (set by run_variant; the run is in this process)
+VARIANT_KW: dict = {}
+
+
+def lite_variant(name: str = "fgaesq-lite"):
+    """`model.factory` of runs with other architecture options (``--feature-dim``, ``--technical``):
+    fgaesq-lite built with VARIANT_KW, trained from random like the default."""
+    return create_model(name, **VARIANT_KW)
+
+
 def run_variant(
     variant: str,
     data: Path,
@@ -91,6 +101,10 @@ def run_variant(
     weight_decay: float | None = None,
     seed: int | None = None,
     technical: int | None = None,
+    temperature: float | None = None,
+    fine_per_coarse: int | None = None,
+    feature_dim: int | None = None,
+    select: str | None = None,
 ) -> Path:
     """One `fgaesq train` run; returns the exported best model."""
     from fgaesq.train.config import load_config
@@ -109,10 +123,20 @@ def run_variant(
         cfg.data.coarse_per_fine = coarse_per_fine
     if weight_decay is not None:
         cfg.optim.weight_decay = weight_decay
+    if temperature is not None:
+        cfg.loss.temperature = temperature
+    if fine_per_coarse is not None:
+        cfg.data.fine_per_coarse = fine_per_coarse
+    if select is not None:
+        cfg.trainer.select = select
     if seed is not None:
         cfg.trainer.seed = seed
-    if technical == 0:  # the ablation: the same data and schedule without the technical block
+    if technical == 0 and feature_dim is None:  # the ablation: same data and schedule, no technical block
         cfg.model.factory = f"{__name__}:lite_without_technical"
+    elif feature_dim is not None:
+        VARIANT_KW.clear()
+        VARIANT_KW.update(feature_dim=feature_dim, **({} if technical is None else {"technical": technical}))
+        cfg.model.factory = f"{__name__}:lite_variant"
     if data != DEFAULT_DATA:
         cfg.data.coarse_train, cfg.data.coarse_val = str(data / "clive_train.csv"), str(data / "clive_val.csv")
         cfg.data.fine_train, cfg.data.fine_val = [str(data / "train/series.jsonl")], [str(data / "val/series.jsonl")]
@@ -150,6 +174,11 @@ def main() -> None:
     ap.add_argument("--coarse-per-fine", type=int, default=None, help="override the config's coarse batches per fine batch")
     ap.add_argument("--weight-decay", type=float, default=None, help="override the config's AdamW weight decay")
     ap.add_argument("--seed", type=int, default=None, help="override the run's seed (head init, batch order)")
+    ap.add_argument("--temperature", type=float, default=None, help="override the ListMLE temperature")
+    ap.add_argument("--feature-dim", type=int, default=None, help="width of the feature fed to the head (512)")
+    ap.add_argument("--select", choices=("fine", "both", "coarse"), default=None,
+                    help="best-epoch rule (fgaesq train --select; default fine)")
+    ap.add_argument("--fine-per-coarse", type=int, default=None, help="override the config's fine batches per group")
     ap.add_argument("--technical", type=int, choices=(0, 1), default=None,
                     help="0: train without the technical block (ablation; default: the model's default, 1)")
     ap.add_argument("--tag", default="", help="suffix of the run folder and model file (tries beside the default)")
@@ -169,7 +198,8 @@ def main() -> None:
             model = untrained(args.data)
         else:
             model = load_model(run_variant(variant, args.data, args.epochs, args.lr, args.tag, args.coarse_per_fine,
-                                              args.weight_decay, args.seed, args.technical))
+                                              args.weight_decay, args.seed, args.technical, args.temperature,
+                                              args.fine_per_coarse, args.feature_dim, args.select))
         model.config.extra = {
             "variant": variant,
             "trained_with": "fgaesq train (Lightning) with benchmarks/known_order/lite_run.yaml"
