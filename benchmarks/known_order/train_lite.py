@@ -105,6 +105,7 @@ def run_variant(
     fine_per_coarse: int | None = None,
     feature_dim: int | None = None,
     select: str | None = None,
+    emd_weight: float | None = None,
 ) -> Path:
     """One `fgaesq train` run; returns the exported best model."""
     from fgaesq.train.config import load_config
@@ -129,6 +130,8 @@ def run_variant(
         cfg.data.fine_per_coarse = fine_per_coarse
     if select is not None:
         cfg.trainer.select = select
+    if emd_weight is not None:
+        cfg.loss.emd_weight = emd_weight
     if seed is not None:
         cfg.trainer.seed = seed
     if technical == 0 and feature_dim is None:  # the ablation: same data and schedule, no technical block
@@ -178,6 +181,7 @@ def main() -> None:
     ap.add_argument("--feature-dim", type=int, default=None, help="width of the feature fed to the head (512)")
     ap.add_argument("--select", choices=("fine", "both", "coarse"), default=None,
                     help="best-epoch rule (fgaesq train --select; default fine)")
+    ap.add_argument("--emd-weight", type=float, default=None, help="override the EMD weight of coarse batches")
     ap.add_argument("--fine-per-coarse", type=int, default=None, help="override the config's fine batches per group")
     ap.add_argument("--technical", type=int, choices=(0, 1), default=None,
                     help="0: train without the technical block (ablation; default: the model's default, 1)")
@@ -199,7 +203,8 @@ def main() -> None:
         else:
             model = load_model(run_variant(variant, args.data, args.epochs, args.lr, args.tag, args.coarse_per_fine,
                                               args.weight_decay, args.seed, args.technical, args.temperature,
-                                              args.fine_per_coarse, args.feature_dim, args.select))
+                                              args.fine_per_coarse, args.feature_dim, args.select,
+                                              args.emd_weight))
         model.config.extra = {
             "variant": variant,
             "trained_with": "fgaesq train (Lightning) with benchmarks/known_order/lite_run.yaml"

@@ -79,3 +79,6 @@ def test_total_loss_switches():
     w2 = LossWeights(listmle=False, soft_bt=1.0, align=0.0)
     assert total_loss(t, fine=True, w=w2).item() == pytest.approx(0.3)
     assert total_loss(t, fine=False, w=LossWeights(emd=False)).item() == 0.0
+    heavy = LossWeights(emd_weight=20.0)  # weighs coarse batches only
+    assert total_loss(t, fine=False, w=heavy).item() == pytest.approx(10.0)
+    assert total_loss(t, fine=True, w=heavy).item() == pytest.approx(2.0 + 10 * 0.1)

@@ -62,6 +62,7 @@ class ModelSection:
 class LossSection:
     """Loss switches and weights (the ablations)."""
     emd: bool = _f(True, "EMD loss on coarse batches")
+    emd_weight: float = _f(1.0, "weight of a coarse batch's EMD loss against a fine batch's RankReg (1 = the paper)")
     listmle: bool = _f(True, "RankReg ListMLE loss on fine batches")
     soft_bt: float = _f(0.0, "weight of the soft Bradley–Terry cross-entropy to pair probabilities (0 = off)")
     align_weight: float = _f(10.0, "λ, CTAlign weight (used only where pairs have texts; 0 = off)")

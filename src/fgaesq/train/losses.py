@@ -68,6 +68,7 @@ class LossWeights:
     """Switches and weights of the loss terms (all on = the paper's recipe; turn off for the ablations)."""
 
     emd: bool = True  # coarse batches
+    emd_weight: float = 1.0  # weight of the EMD loss of a coarse batch (fine batches' losses keep weight 1)
     listmle: bool = True  # RankReg ListMLE on fine batches
     soft_bt: float = 0.0  # weight of the optional soft BT cross-entropy (0 = off)
     align: float = 10.0  # λ, CTAlign weight (pairs without text contribute nothing)
@@ -76,10 +77,10 @@ class LossWeights:
 
 
 def total_loss(terms: dict[str, torch.Tensor], fine: bool, w: LossWeights) -> torch.Tensor:
-    """L = δ(λ·L_align + L_RR) + (1 − δ)·L_EMD with δ = `fine`; missing or switched-off terms count 0."""
+    """L = δ(λ·L_align + L_RR) + (1 − δ)·w_EMD·L_EMD with δ = `fine`; missing or switched-off terms count 0."""
     zero = next(iter(terms.values())).new_zeros(()) if terms else torch.zeros(())
     if not fine:
-        return terms["emd"] if (w.emd and "emd" in terms) else zero
+        return w.emd_weight * terms["emd"] if (w.emd and "emd" in terms) else zero
     rr = zero
     if w.listmle and "listmle" in terms:
         rr = rr + terms["listmle"]

@@ -27,8 +27,8 @@ from fgaesq.train.text import TextTower
 def loss_weights(cfg: TrainConfig) -> LossWeights:
     """The loss switches of a run config."""
     c = cfg.loss
-    return LossWeights(emd=c.emd, listmle=c.listmle, soft_bt=c.soft_bt, align=c.align_weight,
-                       temperature=c.temperature, emd_r=c.emd_r)
+    return LossWeights(emd=c.emd, emd_weight=c.emd_weight, listmle=c.listmle, soft_bt=c.soft_bt,
+                       align=c.align_weight, temperature=c.temperature, emd_r=c.emd_r)
 
 
 class FGAesQModule(L.LightningModule):
