@@ -109,7 +109,7 @@ def build(
         "splits": {s: {"series": len(r), "images": sum(len(x["images"]) for x in r)} for s, r in records.items()},
         "origins_used": sorted({s.origin for s in every}),
         "sources": [{"id": s.id, "origin": s.origin, "licence": s.licence, "split": sp}
-                    for s, sp in zip(every, splits)],  # fmt: skip
+                    for s, sp in zip(every, splits, strict=True)],  # fmt: skip
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     notice = clive_dir() / "LIVE-NOTICE.txt"
