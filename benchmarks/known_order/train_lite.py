@@ -90,23 +90,25 @@ def lite_variant(name: str = "fgaesq-lite"):
     return create_model(name, **VARIANT_KW)
 
 
+#: train_lite flags that set one option of the run config: flag name -> (config section, option)
+CONFIG_FLAGS = {
+    "epochs": ("trainer", "epochs"), "lr": ("optim", "lr"), "weight_decay": ("optim", "weight_decay"),
+    "coarse_per_fine": ("data", "coarse_per_fine"), "fine_per_coarse": ("data", "fine_per_coarse"),
+    "seed": ("trainer", "seed"), "temperature": ("loss", "temperature"), "emd_weight": ("loss", "emd_weight"),
+    "select": ("trainer", "select"),
+}  # fmt: skip
+
+
 def run_variant(
     variant: str,
     data: Path,
-    epochs: int | None,
-    lr: float | None = None,
+    overrides: dict | None = None,
     tag: str = "",
-    coarse_per_fine: int | None = None,
-    weight_decay: float | None = None,
-    seed: int | None = None,
     technical: int | None = None,
-    temperature: float | None = None,
-    fine_per_coarse: int | None = None,
     feature_dim: int | None = None,
-    select: str | None = None,
-    emd_weight: float | None = None,
 ) -> Path:
-    """One `fgaesq train` run; returns the exported best model."""
+    """One `fgaesq train` run; returns the exported best model. ``overrides``: {CONFIG_FLAGS name: value}
+    (None = the config's value)."""
     from fgaesq.train.config import load_config
     from fgaesq.train.run import train
 
@@ -115,24 +117,10 @@ def run_variant(
     if variant == "full-ref":
         cfg.model.model = "fgaesq-lite+ref"  # fine items viewed against a reference of their series
     cfg.trainer.out_dir = str(data / "runs" / (variant + tag))
-    if epochs:
-        cfg.trainer.epochs = epochs
-    if lr:
-        cfg.optim.lr = lr
-    if coarse_per_fine is not None:
-        cfg.data.coarse_per_fine = coarse_per_fine
-    if weight_decay is not None:
-        cfg.optim.weight_decay = weight_decay
-    if temperature is not None:
-        cfg.loss.temperature = temperature
-    if fine_per_coarse is not None:
-        cfg.data.fine_per_coarse = fine_per_coarse
-    if select is not None:
-        cfg.trainer.select = select
-    if emd_weight is not None:
-        cfg.loss.emd_weight = emd_weight
-    if seed is not None:
-        cfg.trainer.seed = seed
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            section, option = CONFIG_FLAGS[name]
+            setattr(getattr(cfg, section), option, value)
     if technical == 0 and feature_dim is None:  # the ablation: same data and schedule, no technical block
         cfg.model.factory = f"{__name__}:lite_without_technical"
     elif feature_dim is not None:
@@ -194,16 +182,14 @@ def main() -> None:
     print(json.dumps(counts))
     models = args.data / "models"
     models.mkdir(exist_ok=True)
+    flags = {name: getattr(args, name) for name in CONFIG_FLAGS}
     for variant in args.variants:
         t0 = time.time()
         out = models / f"fgaesq-lite-{variant}{args.tag}.safetensors"
         if variant == "untrained":
             model = untrained(args.data)
         else:
-            model = load_model(run_variant(variant, args.data, args.epochs, args.lr, args.tag, args.coarse_per_fine,
-                                              args.weight_decay, args.seed, args.technical, args.temperature,
-                                              args.fine_per_coarse, args.feature_dim, args.select,
-                                              args.emd_weight))
+            model = load_model(run_variant(variant, args.data, flags, args.tag, args.technical, args.feature_dim))
         model.config.extra = {
             "variant": variant,
             "trained_with": "fgaesq train (Lightning) with benchmarks/known_order/lite_run.yaml"
@@ -212,8 +198,7 @@ def main() -> None:
             "data": counts,
             "seconds": round(time.time() - t0, 1),
         }
-        overrides = {"lr": args.lr, "epochs": args.epochs, "weight_decay": args.weight_decay,
-                     "coarse_per_fine": args.coarse_per_fine, "seed": args.seed, "technical": args.technical}  # fmt: skip
+        overrides = {**flags, "technical": args.technical, "feature_dim": args.feature_dim}
         if any(v is not None for v in overrides.values()):
             model.config.extra["overrides"] = overrides
         save_checkpoint(model, out)
