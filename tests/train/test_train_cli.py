@@ -100,3 +100,5 @@ def test_select_both_weighs_the_coarse_srcc_and_bad_rules_are_refused(tmp_path, 
     res = runner.invoke(app, ["train", "--config", str(cfg), "--out-dir", str(tmp_path / "x"), "--select", "best"])
     assert res.exit_code == 2 and "trainer.select must be one of fine, both, coarse" in res.output
     assert not (tmp_path / "x" / "checkpoints").exists()  # refused before any work
+    res = runner.invoke(app, ["train", "--config", str(cfg), "--out-dir", str(tmp_path / "y"), "--emd-weight", "-1"])
+    assert res.exit_code == 2 and "loss.emd_weight must be a number >= 0" in res.output

@@ -275,6 +275,8 @@ def train(cfg: TrainConfig, *, callbacks: list | None = None, **trainer_kw: Any)
     from fgaesq.train.module import selection_metric
 
     selection_metric({}, cfg.trainer.select)  # an unknown rule is refused before any work
+    if not cfg.loss.emd_weight >= 0:
+        raise ValueError(f"loss.emd_weight must be a number >= 0, not {cfg.loss.emd_weight!r}")
     L.seed_everything(cfg.trainer.seed, workers=True, verbose=False)
     model = build_model(cfg)
     builder = input_builder_for(model)
