@@ -74,12 +74,6 @@ def _without(jsonl: Path, source_prefix: str) -> Path:
     return out
 
 
-def lite_without_technical(name: str = "fgaesq-lite"):
-    """`model.factory` of the technical-block ablation: fgaesq-lite with ``technical = 0`` (lite 2's descriptor:
-    5,696-d, crops off the JPEG grid), trained from random like the default."""
-    return create_model(name, technical=0)
-
-
 #: create_model keyword arguments of `lite_variant` (set by run_variant; the run is in this process)
 VARIANT_KW: dict = {}
 
@@ -121,11 +115,10 @@ def run_variant(
         if value is not None:
             section, option = CONFIG_FLAGS[name]
             setattr(getattr(cfg, section), option, value)
-    if technical == 0 and feature_dim is None:  # the ablation: same data and schedule, no technical block
-        cfg.model.factory = f"{__name__}:lite_without_technical"
-    elif feature_dim is not None:
+    arch = {k: v for k, v in (("technical", technical), ("feature_dim", feature_dim)) if v is not None}
+    if arch:  # e.g. the ablation technical = 0: the same data and schedule without the technical block
         VARIANT_KW.clear()
-        VARIANT_KW.update(feature_dim=feature_dim, **({} if technical is None else {"technical": technical}))
+        VARIANT_KW.update(arch)
         cfg.model.factory = f"{__name__}:lite_variant"
     if data != DEFAULT_DATA:
         cfg.data.coarse_train, cfg.data.coarse_val = str(data / "clive_train.csv"), str(data / "clive_val.csv")
