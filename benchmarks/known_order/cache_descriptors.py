@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from benchmarks.data_sources import clive_dir
+from fgaesq.model.lite import LiteConfig
 from fgaesq.train.lite_inputs import LiteInputs
 
 
@@ -28,9 +29,12 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--shard", default="0/1", help="k/n: this process handles items k, k+n, ...")
     ap.add_argument("--only", choices=("all", "clive", "series"), default="all", help="which inputs to describe")
+    ap.add_argument("--technical", type=int, choices=(0, 1, 2), default=None,
+                    help="technical block version of the descriptors (default: the model's default)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    inputs = LiteInputs(cache_dir=args.data / "cache")
+    config = LiteConfig() if args.technical is None else LiteConfig(technical=args.technical)
+    inputs = LiteInputs(config, cache_dir=args.data / "cache")
     items: list = []
     clive = clive_dir()
     with (clive / "labels.csv").open(newline="") as fh:

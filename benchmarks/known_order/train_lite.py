@@ -163,8 +163,9 @@ def main() -> None:
                     help="best-epoch rule (fgaesq train --select; default fine)")
     ap.add_argument("--emd-weight", type=float, default=None, help="override the EMD weight of coarse batches")
     ap.add_argument("--fine-per-coarse", type=int, default=None, help="override the config's fine batches per group")
-    ap.add_argument("--technical", type=int, choices=(0, 1), default=None,
-                    help="0: train without the technical block (ablation; default: the model's default, 1)")
+    ap.add_argument("--technical", type=int, choices=(0, 1, 2), default=None,
+                    help="technical block version: 0 = none (ablation), 2 = with flat-window noise "
+                    "(default: the model's default, 1)")
     ap.add_argument("--tag", default="", help="suffix of the run folder and model file (tries beside the default)")
     ap.add_argument("--variants", nargs="*", default=["full", "no-rankreg", "untrained"])
     ap.add_argument("--no-ship", action="store_true", help="do not write the shipped weights into the package")

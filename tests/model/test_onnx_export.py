@@ -63,6 +63,20 @@ def test_lite_onnx_matches_torch(photos, cache):
     assert np.abs(onnx.score(photos) - ref.score(photos)).max() <= 1e-4
 
 
+def test_lite_with_the_noise_mosaic_exports_to_onnx(photos, cache, tmp_path):
+    """Technical block 2 (one more view, measured but not seen by the backbone) runs in ONNX Runtime unchanged."""
+    from fgaesq.model.lite import FGAesQLite, LiteConfig, single_viewset
+
+    torch.manual_seed(5)
+    net = FGAesQLite(LiteConfig(technical=2)).eval()
+    views = torch.stack([single_viewset(Image.open(p).convert("RGB"), net.config).views for p in photos])
+    net.set_normalisation(torch.cat([net.describe(views)] * 10) + torch.randn(40, net.config.desc_dim))
+    ckpt = save_checkpoint(net, tmp_path / "lite-v2.safetensors")
+    ref = load_scorer(str(ckpt), device="cpu")
+    onnx = load_scorer(str(ckpt), device="cpu", backend="onnx")
+    assert np.abs(onnx.score(photos) - ref.score(photos)).max() <= 1e-4
+
+
 def test_export_command_writes_an_int8_graph_that_onnxruntime_runs(tmp_path):
     """`fgaesq export --int8` from a checkpoint: a smaller graph, any batch size, scores near fp32 torch."""
     import onnxruntime as ort

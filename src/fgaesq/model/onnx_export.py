@@ -82,7 +82,7 @@ def example_inputs(model: nn.Module, batch: int = 2) -> tuple[Tensor, ...]:
     """Inputs of the right shapes and types for tracing `model` (a padded tail, as real sequences have)."""
     if _is_lite(model):
         c = model.config
-        return (torch.zeros(batch, 1 + c.n_crops, 3, c.view_size, c.view_size),)
+        return (torch.zeros(batch, c.n_views, 3, c.view_size, c.view_size),)
     cfg = model.config
     g = torch.Generator().manual_seed(0)
     n, d, p = cfg.seq_len, cfg.width, cfg.patch_size

@@ -23,7 +23,8 @@ class LiteConfig:
     taps: tuple[int, ...] = (0, 2, 4, 7, 10, 14, 15)  # EfficientNet-Lite0 blocks whose outputs are pooled
     feature_dim: int = 512
     head_dropout: tuple[float, float] = (0.2, 0.1)
-    technical: int = 1  # version of the technical block appended to the descriptor (0 = none; model.lite.technical)
+    technical: int = 1  # version of the technical block appended to the descriptor (0 = none, 1, 2 = 1 + flat-window
+    # noise from an extra "noise mosaic" view; model.lite.technical)
     members: int = 1  # proj + head members averaged (a head ensemble on one descriptor; 1 = a single head)
     train_reference: bool = False  # training inputs of fine items: False = single mode, True = pair crops
     extra: dict = field(default_factory=dict)  # training provenance, free form
@@ -46,9 +47,14 @@ class LiteConfig:
     @property
     def tech_dim(self) -> int:
         """Length of the technical block (0 when ``technical`` is 0)."""
-        from fgaesq.model.lite.technical import TECH_DIM
+        from fgaesq.model.lite.technical import tech_names
 
-        return TECH_DIM if self.technical else 0
+        return len(tech_names(self.technical))
+
+    @property
+    def n_views(self) -> int:
+        """Views per image: the global view, the crops and, with technical block 2, the noise mosaic."""
+        return 1 + self.n_crops + (1 if self.technical >= 2 else 0)
 
     @property
     def grid(self) -> int:
@@ -79,8 +85,8 @@ class LiteConfig:
         d.setdefault("crop_select", "quadrants")
         d.setdefault("n_crops", 2)
         d.setdefault("technical", 0)  # checkpoints written before the technical block have none
-        if d["technical"] not in (0, 1):
-            raise ValueError(f"technical block version must be 0 or 1, not {d['technical']!r}")
+        if d["technical"] not in (0, 1, 2):
+            raise ValueError(f"technical block version must be 0, 1 or 2, not {d['technical']!r}")
         d.setdefault("members", 1)  # checkpoints written before head ensembles have one head
         if not isinstance(d["members"], int) or d["members"] < 1:
             raise ValueError(f"members must be a positive integer, not {d['members']!r}")

@@ -142,12 +142,14 @@ class FGAesQLite(nn.Module):
 
     @torch.no_grad()
     def describe(self, views: torch.Tensor) -> torch.Tensor:
-        """(B, 1 + n_crops, 3, S, S) → (B, desc_dim) raw descriptor [global ; mean over crops (; technical)]."""
-        b, v = views.shape[:2]
-        stats = self.view_stats(views.flatten(0, 1)).view(b, v, -1)
+        """(B, n_views, 3, S, S) → (B, desc_dim) raw descriptor [global ; mean over crops (; technical)]; the
+        backbone sees the global view and the crops (not technical block 2's noise mosaic)."""
+        b = views.shape[0]
+        seen = views[:, : 1 + self.config.n_crops] if self.config.technical >= 2 else views
+        stats = self.view_stats(seen.flatten(0, 1)).view(b, seen.shape[1], -1)
         parts = [stats[:, 0], stats[:, 1:].mean(1)]
         if self.config.technical:
-            parts.append(technical_block(views).to(stats.dtype))
+            parts.append(technical_block(views, self.config.technical).to(stats.dtype))
         return torch.cat(parts, dim=1)
 
     @torch.no_grad()

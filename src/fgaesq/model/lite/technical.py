@@ -1,9 +1,11 @@
-"""Deterministic technical measurements of fgaesq-lite's views (the descriptor's "technical block", version 1).
+"""Deterministic technical measurements of fgaesq-lite's views (the descriptor's "technical block").
 
 Pure functions of the view pixels (torch, no learned part, a few ms per image): exposure and colour from the
 global view in linear light, level horizon from the edge orientations of the global view and of the native
 crops, compression, sharpness and noise from the native crops at their original pixel grid (the crops are
 aligned to the 8-px JPEG grid when the technical block is on). Every value is documented in `NAMES`.
+Version 2 adds sensor noise measured where the photo is flat: the last view is then the noise mosaic (16 flat
+56² windows of the original pixels, fgaesq.model.lite.views.noise_mosaic), measured tile by tile (`flat_noise`).
 Input: views normalised as the backbone sees them, ``(x - 127) / 128`` (fgaesq.model.lite.views).
 """
 
@@ -72,8 +74,23 @@ NAMES: tuple[str, ...] = (
     "detail (global view): log 95th percentile of gradient magnitude",
     "noise (global view): log noise sigma (Immerkaer residual, flattest 25 % pixels)",
 )
-#: Length of the technical block.
+#: Length of the technical block, version 1.
 TECH_DIM = len(NAMES)
+#: Tiles per side of the noise mosaic (technical block 2; fgaesq.model.lite.views.NOISE_TILES).
+NOISE_TILES = 4
+#: Columns technical block 2 appends to version 1's.
+NOISE_NAMES: tuple[str, ...] = (
+    "noise (native flat windows): log sqrt(sigma^2 + 0.25), median Immerkaer sigma of the 16 mosaic tiles",
+    "noise (native flat windows): log sqrt(sigma^2 + 0.25), 4th lowest tile sigma (texture-free estimate)",
+    "noise (native flat windows): log sqrt(s^2 + 0.25) of the tiles' luma std (flatness of the chosen windows)",
+)
+
+
+def tech_names(version: int) -> tuple[str, ...]:
+    """Column names of technical block ``version`` (0: none, 1: `NAMES`, 2: `NAMES` + `NOISE_NAMES`)."""
+    if version not in (0, 1, 2):
+        raise ValueError(f"technical block version must be 0, 1 or 2, not {version!r}")
+    return () if version == 0 else NAMES if version == 1 else NAMES + NOISE_NAMES
 
 _SOBEL_X = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
 _LAPLACE = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
@@ -262,10 +279,33 @@ def detail(y: torch.Tensor, gx: torch.Tensor, gy: torch.Tensor) -> torch.Tensor:
     return torch.stack(cols, dim=1)
 
 
+def flat_noise(mosaic: torch.Tensor) -> torch.Tensor:
+    """(N, 3, S, S) noise-mosaic pixels -> (N, 3) `NOISE_NAMES`: Immerkær's σ (mean |r|·√(π/2)/6) inside each of
+    the NOISE_TILES² tiles (valid convolution, nothing straddles two tiles), its median and 4th lowest tile,
+    and the tiles' median luma std; 8-bit units, floored at 0.5 before the log so that clean tiles agree."""
+    y = luma(mosaic)
+    n, s = y.shape[0], y.shape[-1] // NOISE_TILES
+    k = NOISE_TILES * NOISE_TILES
+    tiles = y[:, : s * NOISE_TILES, : s * NOISE_TILES].reshape(n, NOISE_TILES, s, NOISE_TILES, s)
+    tiles = tiles.permute(0, 1, 3, 2, 4).reshape(n * k, s, s)
+    sigma = (_conv(tiles, _IMMERKAER).abs().flatten(1).mean(1) * math.sqrt(math.pi / 2) / 6.0).view(n, k)
+    spread = tiles.flatten(1).std(1).view(n, k)
+    ss, sp = sigma.sort(dim=1).values, spread.sort(dim=1).values
+
+    def floored(v: torch.Tensor) -> torch.Tensor:
+        return 0.5 * torch.log(v * v + 0.25)
+
+    return torch.stack([floored(ss[:, (k - 1) // 2]), floored(ss[:, 3]), floored(sp[:, (k - 1) // 2])], dim=1)
+
+
 @torch.no_grad()
-def technical_block(views: torch.Tensor) -> torch.Tensor:
-    """(B, 1 + n_crops, 3, S, S) normalised views -> (B, TECH_DIM): the measurements listed in `NAMES`
-    (global-view blocks from view 0, crop blocks averaged over views 1..)."""
+def technical_block(views: torch.Tensor, version: int = 1) -> torch.Tensor:
+    """(B, V, 3, S, S) normalised views -> (B, len(tech_names(version))): the measurements listed in `NAMES`
+    (global-view blocks from view 0, crop blocks averaged over views 1..); version 2: the last view is the noise
+    mosaic, measured by `flat_noise` and appended."""
+    if version >= 2:
+        noise = flat_noise(to_pixels(views[:, -1].float()))
+        return torch.cat([technical_block(views[:, :-1], 1), noise], dim=1)
     b, v = views.shape[:2]
     p = to_pixels(views.float())
     g = p[:, 0]

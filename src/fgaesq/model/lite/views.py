@@ -8,6 +8,9 @@ Where they are: in single mode the most detailed windows (highest local contrast
 images differ most, by the tokenizer's SSIM importance (`fgaesq.tokenize.cell_importance`). Deterministic.
 Boxes are (x0, y0, x1, y1) in the pixels of the decoded image (full resolution when native); with the technical
 block on (``config.grid`` 8) their corners lie on the 8-px JPEG block grid, so blockiness is measured in place.
+Technical block version 2 adds one last view that the backbone never sees: the noise mosaic, the 16 flattest
+unclipped 56² windows of the original pixels tiled 4 x 4 (`noise_windows`), where sensor noise is measured
+away from edges and texture (`fgaesq.model.lite.technical.flat_noise`).
 """
 
 from __future__ import annotations
@@ -28,11 +31,17 @@ Box = tuple[int, int, int, int]
 DIFF_CELL = 8
 #: Greedy window choice: chosen windows may not overlap (IoU above this), so the crops sample different places.
 MAX_IOU = 0.0
+#: Noise mosaic (technical block 2): NOISE_TILES x NOISE_TILES windows of view_size / NOISE_TILES px each,
+#: the flattest of a NOISE_GRID x NOISE_GRID grid of candidate windows whose mean luma lies in NOISE_LUMA.
+NOISE_TILES = 4
+NOISE_GRID = 12
+NOISE_LUMA = (16.0, 240.0)
 
 
 @dataclass(frozen=True)
 class ViewSet:
-    """The views of one image: (1 + n, 3, S, S) tensor, the decoded image's size and the crop boxes on it."""
+    """The views of one image: (config.n_views, 3, S, S) tensor (global view, crops, with technical block 2 the
+    noise mosaic), the decoded image's size and the crop boxes on it."""
 
     views: torch.Tensor
     size: tuple[int, int]
@@ -196,9 +205,47 @@ def make_views(img: Image.Image, boxes: Sequence[tuple[int, int]], size: int) ->
     return torch.stack(views)
 
 
-def _stack(full: Image.Image, work: Image.Image, boxes: Sequence[Box], size: int) -> torch.Tensor:
+def noise_windows(full: Image.Image, work: Image.Image, win: int, n: int, grid: int = NOISE_GRID) -> list[Box]:
+    """The ``n`` flattest win² windows of ``full`` (boxes in its pixels) among a grid x grid lattice of candidates:
+    least local contrast of the reduced ``work`` image (which noise barely reaches), mean luma inside NOISE_LUMA
+    first (clipped or crushed windows hold no noise), ties by position. Deterministic."""
+    g = _grey(work)
+    contrast = np.zeros_like(g)
+    contrast[:, 1:] += np.abs(np.diff(g, axis=1))
+    contrast[1:, :] += np.abs(np.diff(g, axis=0))
+    w, h = full.size
+    sx, sy = work.size[0] / w, work.size[1] / h
+    xs = np.linspace(0, w - win, grid).round().astype(int)
+    ys = np.linspace(0, h - win, grid).round().astype(int)
+    cands = []
+    for y in ys:
+        for x in xs:
+            a0, b0 = int(x * sx), int(y * sy)
+            a1, b1 = max(a0 + 1, int(round((x + win) * sx))), max(b0 + 1, int(round((y + win) * sy)))
+            mean = float(g[b0:b1, a0:a1].mean())
+            bad = not NOISE_LUMA[0] <= mean <= NOISE_LUMA[1]
+            cands.append((bad, float(contrast[b0:b1, a0:a1].mean()), int(y), int(x)))
+    cands.sort()
+    return [(x, y, x + win, y + win) for _, _, y, x in cands[:n]]
+
+
+def noise_mosaic(full: Image.Image, work: Image.Image, size: int) -> torch.Tensor:
+    """(3, size, size): the NOISE_TILES² flattest windows of ``full`` (`noise_windows`) tiled row by row."""
+    win = size // NOISE_TILES
+    tiles = [np.asarray(full.crop(b), dtype=np.uint8) for b in noise_windows(full, work, win, NOISE_TILES**2)]
+    rows = [np.concatenate(tiles[r * NOISE_TILES : (r + 1) * NOISE_TILES], axis=1) for r in range(NOISE_TILES)]
+    mosaic = np.zeros((size, size, 3), np.uint8)
+    mosaic[: win * NOISE_TILES, : win * NOISE_TILES] = np.concatenate(rows, axis=0)
+    return _to_tensor(Image.fromarray(mosaic))
+
+
+def _stack(
+    full: Image.Image, work: Image.Image, boxes: Sequence[Box], size: int, config: LiteConfig | None = None
+) -> torch.Tensor:
     views = [_to_tensor(work.resize((size, size), Image.Resampling.BICUBIC))]
     views += [_to_tensor(full.crop(b)) for b in boxes]
+    if config is not None and config.technical >= 2:
+        views.append(noise_mosaic(full, work, size))
     return torch.stack(views)
 
 
@@ -218,7 +265,7 @@ def single_viewset(ref: ImageSource, config: LiteConfig) -> ViewSet:
         boxes = detail_boxes(full, work, s, config.n_crops, config.grid)
     else:
         boxes = _scale_corners(single_boxes(*full.size, s, config.n_crops), 1.0, full.size, s, config.grid)
-    return ViewSet(_stack(full, work, boxes, s), full.size, boxes)
+    return ViewSet(_stack(full, work, boxes, s, config), full.size, boxes)
 
 
 def pair_viewsets(a: ImageSource, b: ImageSource, config: LiteConfig) -> tuple[ViewSet, ViewSet]:
@@ -237,12 +284,12 @@ def pair_viewsets(a: ImageSource, b: ImageSource, config: LiteConfig) -> tuple[V
         x = _snap(int(min(round(x0 * sx), fb.size[0] - s)), config.grid)
         y = _snap(int(min(round(y0 * sy), fb.size[1] - s)), config.grid)
         boxes_b.append((x, y, x + s, y + s))
-    return (ViewSet(_stack(fa, wa, boxes_a, s), fa.size, boxes_a),
-            ViewSet(_stack(fb, wb, boxes_b, s), fb.size, boxes_b))  # fmt: skip
+    return (ViewSet(_stack(fa, wa, boxes_a, s, config), fa.size, boxes_a),
+            ViewSet(_stack(fb, wb, boxes_b, s, config), fb.size, boxes_b))  # fmt: skip
 
 
 def single_views(ref: ImageSource, config: LiteConfig) -> torch.Tensor:
-    """Views of one image in single mode (no reference): (1 + n_crops, 3, S, S)."""
+    """Views of one image in single mode (no reference): (config.n_views, 3, S, S)."""
     return single_viewset(ref, config).views
 
 
