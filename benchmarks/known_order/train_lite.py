@@ -100,6 +100,9 @@ def run_variant(
     tag: str = "",
     technical: int | None = None,
     feature_dim: int | None = None,
+    desc_dropout: float | None = None,
+    penalties: tuple[int, ...] | None = None,
+    penalty_init: float | None = None,
 ) -> Path:
     """One `fgaesq train` run; returns the exported best model. ``overrides``: {CONFIG_FLAGS name: value}
     (None = the config's value)."""
@@ -115,7 +118,8 @@ def run_variant(
         if value is not None:
             section, option = CONFIG_FLAGS[name]
             setattr(getattr(cfg, section), option, value)
-    arch = {k: v for k, v in (("technical", technical), ("feature_dim", feature_dim)) if v is not None}
+    arch = {k: v for k, v in (("technical", technical), ("feature_dim", feature_dim), ("desc_dropout", desc_dropout),
+                              ("penalties", penalties), ("penalty_init", penalty_init)) if v is not None}  # fmt: skip
     if arch:  # e.g. the ablation technical = 0: the same data and schedule without the technical block
         VARIANT_KW.clear()
         VARIANT_KW.update(arch)
@@ -166,6 +170,11 @@ def main() -> None:
     ap.add_argument("--technical", type=int, choices=(0, 1, 2), default=None,
                     help="technical block version: 0 = none (ablation), 2 = with flat-window noise "
                     "(default: the model's default, 1)")
+    ap.add_argument("--desc-dropout", type=float, default=None,
+                    help="training dropout on the backbone statistics of the descriptor (default 0)")
+    ap.add_argument("--penalties", nargs="*", default=None, choices=("noise", "jpeg", "clipping"),
+                    help="technical measurements that may only lower the score (model.lite.technical.PENALTY_SETS)")
+    ap.add_argument("--penalty-init", type=float, default=None, help="starting weight of each penalty (0.125)")
     ap.add_argument("--tag", default="", help="suffix of the run folder and model file (tries beside the default)")
     ap.add_argument("--variants", nargs="*", default=["full", "no-rankreg", "untrained"])
     ap.add_argument("--no-ship", action="store_true", help="do not write the shipped weights into the package")
@@ -177,13 +186,19 @@ def main() -> None:
     models = args.data / "models"
     models.mkdir(exist_ok=True)
     flags = {name: getattr(args, name) for name in CONFIG_FLAGS}
+    penalties = None
+    if args.penalties:
+        from fgaesq.model.lite.technical import penalty_columns
+
+        penalties = penalty_columns(args.technical if args.technical is not None else 1, tuple(args.penalties))
     for variant in args.variants:
         t0 = time.time()
         out = models / f"fgaesq-lite-{variant}{args.tag}.safetensors"
         if variant == "untrained":
             model = untrained(args.data)
         else:
-            model = load_model(run_variant(variant, args.data, flags, args.tag, args.technical, args.feature_dim))
+            model = load_model(run_variant(variant, args.data, flags, args.tag, args.technical, args.feature_dim,
+                                           args.desc_dropout, penalties, args.penalty_init))
         model.config.extra = {
             "variant": variant,
             "trained_with": "fgaesq train (Lightning) with benchmarks/known_order/lite_run.yaml"
@@ -192,7 +207,8 @@ def main() -> None:
             "data": counts,
             "seconds": round(time.time() - t0, 1),
         }
-        overrides = {**flags, "technical": args.technical, "feature_dim": args.feature_dim}
+        overrides = {**flags, "technical": args.technical, "feature_dim": args.feature_dim,
+                     "desc_dropout": args.desc_dropout, "penalties": args.penalties, "penalty_init": args.penalty_init}
         if any(v is not None for v in overrides.values()):
             model.config.extra["overrides"] = overrides
         save_checkpoint(model, out)

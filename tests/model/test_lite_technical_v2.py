@@ -115,3 +115,57 @@ def test_version_2_checkpoints_round_trip_and_old_ones_still_load(tmp_path):
     assert old.config.technical == 1 and old.config.n_views == 4 and old.config.tech_dim == TECH_DIM
     with pytest.raises(ValueError, match="0, 1 or 2"):
         LiteConfig.from_dict({"technical": 3})
+
+
+def test_descriptor_dropout_drops_backbone_statistics_in_training_only():
+    cfg = LiteConfig(technical=2, desc_dropout=0.5)
+    torch.manual_seed(2)
+    net = FGAesQLite(cfg, pretrained_backbone=False)
+    views = torch.stack([single_viewset(_photo(n, 900), cfg).views for n in ("astronaut", "coffee", "chelsea")])
+    desc = net.describe(views)
+    net.set_normalisation(torch.cat([desc] * 20) + torch.randn(60, cfg.desc_dim))
+    net.eval()
+    assert torch.equal(net(desc).score, net(desc).score)  # off at inference
+    seen = []
+    net.proj.register_forward_hook(lambda m, i, o: seen.append(i[0].detach()))
+    net.train()
+    net(desc)
+    z = seen[-1]
+    b = cfg.desc_dim - cfg.tech_dim
+    assert 0.35 < float((z[:, :b] == 0).float().mean()) < 0.65  # about half the backbone columns dropped
+    assert float((z[:, b:] == 0).float().mean()) < 0.05  # the technical block untouched
+    with pytest.raises(ValueError, match="desc_dropout"):
+        LiteConfig.from_dict({"desc_dropout": 1.0})
+
+
+def test_penalty_columns_can_only_lower_the_score(tmp_path):
+    """Whatever the head's weights, raising a penalty measurement (flat-window noise, blockiness) lowers the
+    score, and the head never sees those columns."""
+    from fgaesq.model.lite.technical import PENALTY_SETS, penalty_columns
+
+    cols = penalty_columns(2, ("noise", "jpeg"))
+    assert [tech_names(2)[i] for i in cols] == [*PENALTY_SETS["noise"], *PENALTY_SETS["jpeg"]]
+    cfg = LiteConfig(technical=2, penalties=cols)
+    torch.manual_seed(4)
+    net = FGAesQLite(cfg, pretrained_backbone=False)
+    views = torch.stack([single_viewset(_photo(n, 900), cfg).views for n in ("astronaut", "coffee", "chelsea")])
+    desc = net.describe(views)
+    net.set_normalisation(torch.cat([desc] * 20) + torch.randn(60, cfg.desc_dim))
+    with torch.no_grad():
+        net.prior_w.copy_(torch.randn(len(cols)))
+    net.eval()
+    seen = []
+    net.proj.register_forward_hook(lambda m, i, o: seen.append(i[0].detach()))
+    base = net(desc).score
+    start = cfg.desc_dim - cfg.tech_dim
+    for i in cols:
+        worse = desc.clone()
+        worse[:, start + i] += 3 * net.desc_std[start + i]
+        assert bool((net(worse).score < base).all())
+        assert torch.equal(seen[-1], seen[0])  # the projection's input did not change
+    back = load_model(save_checkpoint(net, tmp_path / "pen.safetensors"))
+    assert back.config.penalties == cols and torch.allclose(back(desc).score, base, atol=1e-5)
+    with pytest.raises(ValueError, match="penalties"):
+        LiteConfig(technical=2, penalties=(cfg.tech_dim,))
+    with pytest.raises(ValueError, match="unknown penalty"):
+        penalty_columns(2, ("sharpness",))

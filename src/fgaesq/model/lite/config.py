@@ -25,6 +25,11 @@ class LiteConfig:
     head_dropout: tuple[float, float] = (0.2, 0.1)
     technical: int = 1  # version of the technical block appended to the descriptor (0 = none, 1, 2 = 1 + flat-window
     # noise from an extra "noise mosaic" view; model.lite.technical)
+    desc_dropout: float = 0.0  # training only: dropout on the standardised backbone statistics (not on the
+    # technical block), so the head cannot order series by memorised backbone patterns alone
+    penalties: tuple[int, ...] = ()  # technical-block columns (indices) that can only lower the score: they reach
+    # the score through a non-negative weight each (a monotone tilt of the logits), not through the head
+    penalty_init: float = 0.125  # training only: the penalty weights' starting value (softplus of their parameter)
     members: int = 1  # proj + head members averaged (a head ensemble on one descriptor; 1 = a single head)
     train_reference: bool = False  # training inputs of fine items: False = single mode, True = pair crops
     extra: dict = field(default_factory=dict)  # training provenance, free form
@@ -66,10 +71,19 @@ class LiteConfig:
         """Length of the descriptor (global view + mean over crops + technical block)."""
         return 2 * self.view_dim + self.tech_dim
 
+    def __post_init__(self) -> None:
+        if not self.penalty_init > 0:
+            raise ValueError(f"penalty_init must be positive, not {self.penalty_init!r}")
+        bad = [i for i in self.penalties if not 0 <= i < self.tech_dim]
+        if bad or len(set(self.penalties)) != len(self.penalties):
+            raise ValueError(f"penalties {list(self.penalties)}: each must be a distinct technical-block column "
+                             f"0..{self.tech_dim - 1}")  # fmt: skip
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict."""
         d = asdict(self)
         d["taps"], d["head_dropout"] = list(self.taps), list(self.head_dropout)
+        d["penalties"] = list(self.penalties)
         return d
 
     @classmethod
@@ -90,8 +104,11 @@ class LiteConfig:
         d.setdefault("members", 1)  # checkpoints written before head ensembles have one head
         if not isinstance(d["members"], int) or d["members"] < 1:
             raise ValueError(f"members must be a positive integer, not {d['members']!r}")
+        if not 0.0 <= float(d.get("desc_dropout", 0.0)) < 1.0:
+            raise ValueError(f"desc_dropout must be in [0, 1), not {d['desc_dropout']!r}")
         if d["crop_select"] not in ("detail", "quadrants"):
             raise ValueError(f"crop_select must be 'detail' or 'quadrants', not {d['crop_select']!r}")
         d["taps"] = tuple(d.get("taps", cls.taps))
+        d["penalties"] = tuple(int(i) for i in d.get("penalties", ()))
         d["head_dropout"] = tuple(d.get("head_dropout", (0.2, 0.1)))
         return cls(**d)

@@ -81,6 +81,23 @@ class _Member(nn.Module):
         self.register_buffer("desc_mean", torch.zeros(c.desc_dim))
         self.register_buffer("desc_std", torch.ones(c.desc_dim))
         self.proj, self.head = _proj(c), _head(c)
+        if c.penalties:
+            self.prior_w = _prior(c)
+
+
+def _prior(c: LiteConfig) -> nn.Parameter:
+    """Raw weights of the penalty columns (softplus makes them non-negative), config.penalty_init at the start."""
+    import math
+
+    return nn.Parameter(torch.full((len(c.penalties),), math.log(math.expm1(c.penalty_init))))
+
+
+def penalty_tilt(logits: torch.Tensor, z: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
+    """Logits tilted by δ = Σ softplus(raw_k)·z_k: logit_j - δ·u_j with u_j from -1 (bin 1) to 1 (bin 10), so the
+    expected score falls strictly as any penalty column z_k rises."""
+    delta = (z * nn.functional.softplus(raw)).sum(1, keepdim=True)
+    u = torch.linspace(-1.0, 1.0, logits.shape[-1], dtype=logits.dtype, device=logits.device)
+    return logits - delta * u
 
 
 class FGAesQLite(nn.Module):
@@ -98,6 +115,8 @@ class FGAesQLite(nn.Module):
         self.register_buffer("desc_std", torch.ones(c.desc_dim))
         self.register_buffer("norm_ready", torch.zeros((), dtype=torch.bool))
         self.proj, self.head = _proj(c), _head(c)
+        if c.penalties:  # monotone technical penalties (config.penalties), kept out of the head's input
+            self.prior_w = _prior(c)
         # members 2..n of a head ensemble (config.members): each its own standardisation, projection and head;
         # member 1 keeps the names above, so one-head checkpoints load unchanged
         self.members = nn.ModuleList(_Member(c) for _ in range(c.members - 1))
@@ -167,25 +186,35 @@ class FGAesQLite(nn.Module):
         """
         if self.training and not bool(self.norm_ready) and desc.shape[0] >= 32:
             self.set_normalisation(desc.detach().float())
-        feats, logits = self._member(desc, self.desc_mean, self.desc_std, self.proj, self.head)
+        feats, logits = self._member(desc, self.desc_mean, self.desc_std, self.proj, self.head,
+                                     getattr(self, "prior_w", None))  # fmt: skip
         if not len(self.members):
             return LiteOutput(feats, logits, expected_score(logits))
         # head ensemble: the mean of the members' bin distributions (score = mean of their scores), mean feature
         probs, all_feats = logits.softmax(-1), [feats]
         for m in self.members:
-            f, lg = self._member(desc, m.desc_mean, m.desc_std, m.proj, m.head)
+            f, lg = self._member(desc, m.desc_mean, m.desc_std, m.proj, m.head, getattr(m, "prior_w", None))
             probs, all_feats = probs + lg.softmax(-1), [*all_feats, f]
         probs = probs / (1 + len(self.members))
         logits = probs.clamp_min(1e-12).log()
         return LiteOutput(torch.stack(all_feats).mean(0), logits, expected_score(logits))
 
-    def _member(self, desc, mean, std, proj, head) -> tuple[torch.Tensor, torch.Tensor]:
+    def _member(self, desc, mean, std, proj, head, prior=None) -> tuple[torch.Tensor, torch.Tensor]:
         z = (desc - mean) / std
+        if self.training and self.config.desc_dropout > 0:  # backbone statistics only; the technical block stays
+            b = z.shape[1] - self.config.tech_dim
+            z = torch.cat([nn.functional.dropout(z[:, :b], self.config.desc_dropout, True), z[:, b:]], dim=1)
         if self.config.technical:  # a measurement nearly constant in the standardising batch (the neutral
             t = self.config.tech_dim  # chroma of CLIVE photos) must not blow up on a strong cast: compressed
             z = torch.cat([z[:, :-t], soft_bound(z[:, -t:])], dim=1)  # monotonically, so its order is kept
-        feats = proj(z)
-        return feats, head(feats)
+        if prior is None:
+            feats = proj(z)
+            return feats, head(feats)
+        cols = [z.shape[1] - self.config.tech_dim + i for i in self.config.penalties]
+        keep = torch.ones(z.shape[1], dtype=z.dtype, device=z.device)
+        keep[cols] = 0.0
+        feats = proj(z * keep)  # the head never sees the penalty columns: their effect on the score keeps its sign
+        return feats, penalty_tilt(head(feats), z[:, cols], prior)
 
     @classmethod
     def ensemble(cls, models: list[FGAesQLite]) -> FGAesQLite:
@@ -205,7 +234,7 @@ class FGAesQLite(nn.Module):
         sd = dict(models[0].state_dict())
         for i, m in enumerate(models[1:]):
             for k, v in m.state_dict().items():
-                if k.startswith(("desc_mean", "desc_std", "proj.", "head.")):
+                if k.startswith(("desc_mean", "desc_std", "proj.", "head.", "prior_w")):
                     sd[f"members.{i}.{k}"] = v
         out.load_state_dict(sd, strict=True)
         return out.eval()

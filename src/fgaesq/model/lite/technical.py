@@ -86,6 +86,30 @@ NOISE_NAMES: tuple[str, ...] = (
 )
 
 
+#: Penalty sets (LiteConfig.penalties by name): measurements that can only make a photo worse as they rise.
+PENALTY_SETS: dict[str, tuple[str, ...]] = {
+    "noise": NOISE_NAMES[:2],
+    "jpeg": (
+        "compression: log horizontal blockiness (|diff| across 8-px block columns / inside)",
+        "compression: log vertical blockiness (|diff| across 8-px block rows / inside)",
+        "compression: log(max / median) of |diff| energy over the 8 grid phases (grid-position free)",
+    ),
+    "clipping": (
+        "exposure: share of crushed shadows (every channel <= 2/255)",
+        "exposure: share of clipped highlights (any channel >= 253/255)",
+    ),
+}
+
+
+def penalty_columns(version: int, sets: tuple[str, ...]) -> tuple[int, ...]:
+    """Technical-block column indices of the named `PENALTY_SETS` (for LiteConfig.penalties)."""
+    names = tech_names(version)
+    unknown = [k for k in sets if k not in PENALTY_SETS]
+    if unknown:
+        raise ValueError(f"unknown penalty set(s) {unknown}; known: {sorted(PENALTY_SETS)}")
+    return tuple(names.index(n) for k in sets for n in PENALTY_SETS[k])
+
+
 def tech_names(version: int) -> tuple[str, ...]:
     """Column names of technical block ``version`` (0: none, 1: `NAMES`, 2: `NAMES` + `NOISE_NAMES`)."""
     if version not in (0, 1, 2):
