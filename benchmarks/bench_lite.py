@@ -56,6 +56,7 @@ def main() -> None:
             single, crop, cpu = [], [], []
             for _ in range(args.repeat):
                 _decode_path.cache_clear()  # time the decode too (scorers cache decoded files per process)
+                getattr(scorer, "_descs", {}).clear()  # and the descriptors (LiteScorer keeps them per file)
                 t, c = time.perf_counter(), time.process_time()
                 scorer.score([p])
                 single.append(time.perf_counter() - t)

@@ -22,6 +22,9 @@ from fgaesq.model.lite.technical import technical_block
 BASE_PREFIX = "backbone."
 #: Scale of the soft bound of standardised technical measurements: identity for |z| << TECH_Z_SCALE, log beyond.
 TECH_Z_SCALE = 4.0
+#: The penalty weights are softplus(PRIOR_GAIN·raw): a step of the optimiser moves them PRIOR_GAIN times
+#: further than the head's weights, so a handful of weights finds its value within the head's schedule.
+PRIOR_GAIN = 50.0
 
 
 def soft_bound(z: torch.Tensor) -> torch.Tensor:
@@ -86,16 +89,16 @@ class _Member(nn.Module):
 
 
 def _prior(c: LiteConfig) -> nn.Parameter:
-    """Raw weights of the penalty columns (softplus makes them non-negative), config.penalty_init at the start."""
+    """Raw weights of the penalty columns: weight = softplus(PRIOR_GAIN·raw) >= 0, config.penalty_init at the start."""
     import math
 
-    return nn.Parameter(torch.full((len(c.penalties),), math.log(math.expm1(c.penalty_init))))
+    return nn.Parameter(torch.full((len(c.penalties),), math.log(math.expm1(c.penalty_init)) / PRIOR_GAIN))
 
 
 def penalty_tilt(logits: torch.Tensor, z: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
     """Logits tilted by δ = Σ softplus(raw_k)·z_k: logit_j - δ·u_j with u_j from -1 (bin 1) to 1 (bin 10), so the
     expected score falls strictly as any penalty column z_k rises."""
-    delta = (z * nn.functional.softplus(raw)).sum(1, keepdim=True)
+    delta = (z * nn.functional.softplus(PRIOR_GAIN * raw)).sum(1, keepdim=True)
     u = torch.linspace(-1.0, 1.0, logits.shape[-1], dtype=logits.dtype, device=logits.device)
     return logits - delta * u
 
