@@ -5,6 +5,9 @@ turns each view into multi-level pooled statistics (channel means and standard d
 the final 1280-d map); the descriptor = [global view ; mean over crops ; technical block (config.technical:
 deterministic exposure / colour / tilt / compression / detail measurements, fgaesq.model.lite.technical)], standardised, projected to the 512-d
 feature and fed to the FGAesQ head 512 -> 256 -> 64 -> 10; score = expected bin. Deterministic at inference.
+Options (config): technical block 2 adds a noise-mosaic view the backbone does not see; ``penalties`` send chosen
+technical columns to the score through non-negative weights only (a tilt of the logits), never through the head;
+``desc_dropout`` drops backbone statistics while training.
 """
 
 from __future__ import annotations
@@ -96,7 +99,7 @@ def _prior(c: LiteConfig) -> nn.Parameter:
 
 
 def penalty_tilt(logits: torch.Tensor, z: torch.Tensor, raw: torch.Tensor) -> torch.Tensor:
-    """Logits tilted by δ = Σ softplus(raw_k)·z_k: logit_j - δ·u_j with u_j from -1 (bin 1) to 1 (bin 10), so the
+    """Logits tilted by δ = Σ softplus(PRIOR_GAIN·raw_k)·z_k: logit_j - δ·u_j with u_j from -1 (bin 1) to 1 (bin 10), so the
     expected score falls strictly as any penalty column z_k rises."""
     delta = (z * nn.functional.softplus(PRIOR_GAIN * raw)).sum(1, keepdim=True)
     u = torch.linspace(-1.0, 1.0, logits.shape[-1], dtype=logits.dtype, device=logits.device)
