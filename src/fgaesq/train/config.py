@@ -53,6 +53,8 @@ class ModelSection:
     model: str = _f("fgaesq-vit-b-16", "model name in the registry (fgaesq.model) or passed to --factory")
     init: str = _f("openai", "start weights: random | openai | openai:PATH | a checkpoint (file, local-dir:, hf-hub:)")
     factory: str | None = _f(None, "'package.module:function' building a custom model (called with name=MODEL)")
+    options: list[str] = _f([], "architecture options of a new model, KEY=VALUE with a YAML value (repeatable), "
+                            "e.g. technical=2 or 'penalties=[noise, jpeg]' for fgaesq-lite")
     compat: bool | None = _f(None, "compat mode (authors' quirks); default: the model's own setting")
     seq_len: int = _f(512, "DiffToken token budget per image")
     grad_checkpointing: bool = _f(False, "recompute activations in backward (saves GPU memory)")

@@ -36,6 +36,19 @@ def _start_weights(model: torch.nn.Module, init: str) -> None:
     model.load_state_dict(source, strict=True)
 
 
+def model_options(options: list[str]) -> dict:
+    """``["technical=2", "penalties=[noise, jpeg]"]`` -> {"technical": 2, "penalties": ["noise", "jpeg"]} (YAML values)."""
+    import yaml
+
+    out = {}
+    for item in options:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"model.options {item!r}: expected KEY=VALUE, e.g. technical=2")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
 def build_model(cfg: TrainConfig) -> torch.nn.Module:
     """The model to train: registry name (or `model.factory`) + `model.init` start weights, via fgaesq.model's loader."""
     from fgaesq.model import create_model, load_model, load_openai_visual
@@ -48,9 +61,15 @@ def build_model(cfg: TrainConfig) -> torch.nn.Module:
             raise ValueError(f"model.factory {m.factory!r}: expected 'package.module:function'")
         model = getattr(importlib.import_module(mod), fn)(name=m.model)
     elif m.init == "random" or clip_init:
-        model = create_model(m.model)
+        try:
+            model = create_model(m.model, **model_options(m.options))
+        except TypeError as e:  # an option the model's config does not have
+            raise ValueError(f"model.options {m.options}: {m.model} does not take them ({e})") from None
     else:
         model = load_model(m.init)  # the checkpoint says which model it is
+    if m.options and (m.factory or not (m.init == "random" or clip_init)):
+        raise ValueError(f"model.options {m.options}: they configure a new registry model (init random or openai), "
+                         "not a --factory model or a checkpoint, which keeps its own architecture")
     if clip_init:
         if hasattr(model, "visual"):
             load_openai_visual(model, m.init.partition(":")[2] or None)

@@ -27,7 +27,8 @@ class LiteConfig:
     # noise from an extra "noise mosaic" view; model.lite.technical)
     desc_dropout: float = 0.0  # training only: dropout on the standardised backbone statistics (not on the
     # technical block), so the head cannot order series by memorised backbone patterns alone
-    penalties: tuple[int, ...] = ()  # technical-block columns (indices) that can only lower the score: they reach
+    penalties: tuple[int, ...] = ()  # technical-block columns (indices, or PENALTY_SETS names such as "noise", which
+    # become indices) that can only lower the score: they reach
     # the score through a non-negative weight each (a monotone tilt of the logits), not through the head
     penalty_init: float = 0.125  # training only: the penalty weights' starting value (softplus of their parameter)
     members: int = 1  # proj + head members averaged (a head ensemble on one descriptor; 1 = a single head)
@@ -72,6 +73,13 @@ class LiteConfig:
         return 2 * self.view_dim + self.tech_dim
 
     def __post_init__(self) -> None:
+        if any(isinstance(i, str) for i in self.penalties):  # names of PENALTY_SETS ("noise", "jpeg", ...)
+            from fgaesq.model.lite.technical import penalty_columns
+
+            names = tuple(i for i in self.penalties if isinstance(i, str))
+            ints = tuple(int(i) for i in self.penalties if not isinstance(i, str))
+            self.penalties = ints + penalty_columns(self.technical, names)
+        self.penalties = tuple(self.penalties)
         if not self.penalty_init > 0:
             raise ValueError(f"penalty_init must be positive, not {self.penalty_init!r}")
         bad = [i for i in self.penalties if not 0 <= i < self.tech_dim]
