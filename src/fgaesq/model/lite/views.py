@@ -78,6 +78,14 @@ def _grey(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("L"), dtype=np.float32)
 
 
+def _local_contrast(g: np.ndarray) -> np.ndarray:
+    """|horizontal| + |vertical| neighbour difference of a grey image, per pixel."""
+    contrast = np.zeros_like(g)
+    contrast[:, 1:] += np.abs(np.diff(g, axis=1))
+    contrast[1:, :] += np.abs(np.diff(g, axis=0))
+    return contrast
+
+
 def single_boxes(w: int, h: int, size: int, n: int) -> list[tuple[int, int]]:
     """Top-left corners of ``n`` crops centred on quadrant centres (diagonal first, then the centre), clamped."""
     centres = [(w / 4, h / 4), (3 * w / 4, 3 * h / 4), (3 * w / 4, h / 4), (w / 4, 3 * h / 4), (w / 2, h / 2)]
@@ -137,10 +145,7 @@ def _scale_corners(
 def detail_boxes(full: Image.Image, work: Image.Image, size: int, n: int, grid: int = 1) -> list[Box]:
     """The ``n`` most detailed size² windows of ``full`` (local contrast of the reduced ``work`` image), boxes in
     ``full``'s pixels with corners on multiples of ``grid``; quadrant centres for a featureless image."""
-    g = _grey(work)
-    contrast = np.zeros_like(g)
-    contrast[:, 1:] += np.abs(np.diff(g, axis=1))
-    contrast[1:, :] += np.abs(np.diff(g, axis=0))
+    contrast = _local_contrast(_grey(work))
     scale = full.size[0] / work.size[0]
     win = max(1, round(size / scale))
     corners = _greedy(contrast, win, n, max(1, win // 4))
@@ -210,9 +215,7 @@ def noise_windows(full: Image.Image, work: Image.Image, win: int, n: int, grid: 
     least local contrast of the reduced ``work`` image (which noise barely reaches), mean luma inside NOISE_LUMA
     first (clipped or crushed windows hold no noise), ties by position. Deterministic."""
     g = _grey(work)
-    contrast = np.zeros_like(g)
-    contrast[:, 1:] += np.abs(np.diff(g, axis=1))
-    contrast[1:, :] += np.abs(np.diff(g, axis=0))
+    contrast = _local_contrast(g)
     w, h = full.size
     sx, sy = work.size[0] / w, work.size[1] / h
     xs = np.linspace(0, w - win, grid).round().astype(int)
