@@ -76,7 +76,7 @@ NAMES: tuple[str, ...] = (
 )
 #: Length of the technical block, version 1.
 TECH_DIM = len(NAMES)
-#: Tiles per side of the noise mosaic (technical block 2; fgaesq.model.lite.views.NOISE_TILES).
+#: Tiles per side of the noise mosaic (technical block 2; built by fgaesq.model.lite.views.noise_mosaic).
 NOISE_TILES = 4
 #: Columns technical block 2 appends to version 1's.
 NOISE_NAMES: tuple[str, ...] = (

@@ -25,15 +25,16 @@ from PIL import Image
 from fgaesq.io import ImageSource, load_image
 from fgaesq.io.resample import resize_lanczos
 from fgaesq.model.lite.config import LiteConfig
+from fgaesq.model.lite.technical import NOISE_TILES
 
 Box = tuple[int, int, int, int]
 #: Cell size (px of the reduced work image) of the pair difference (SSIM importance) map.
 DIFF_CELL = 8
 #: Greedy window choice: chosen windows may not overlap (IoU above this), so the crops sample different places.
 MAX_IOU = 0.0
-#: Noise mosaic (technical block 2): NOISE_TILES x NOISE_TILES windows of view_size / NOISE_TILES px each,
-#: the flattest of a NOISE_GRID x NOISE_GRID grid of candidate windows whose mean luma lies in NOISE_LUMA.
-NOISE_TILES = 4
+#: Noise mosaic (technical block 2): NOISE_TILES x NOISE_TILES windows of view_size / NOISE_TILES px each
+#: (the tiling `technical.flat_noise` reads), the flattest of a NOISE_GRID x NOISE_GRID grid of candidate
+#: windows whose mean luma lies in NOISE_LUMA.
 NOISE_GRID = 12
 NOISE_LUMA = (16.0, 240.0)
 
