@@ -55,6 +55,9 @@ def build_model(cfg: TrainConfig) -> torch.nn.Module:
 
     m = cfg.model
     clip_init = m.init == "openai" or m.init.startswith("openai:")
+    if m.options and (m.factory or not (m.init == "random" or clip_init)):
+        raise ValueError(f"model.options {m.options}: they configure a new registry model (init random or openai), "
+                         "not a --factory model or a checkpoint, which keeps its own architecture")
     if m.factory:
         mod, _, fn = m.factory.partition(":")
         if not fn:
@@ -67,9 +70,6 @@ def build_model(cfg: TrainConfig) -> torch.nn.Module:
             raise ValueError(f"model.options {m.options}: {m.model} does not take them ({e})") from None
     else:
         model = load_model(m.init)  # the checkpoint says which model it is
-    if m.options and (m.factory or not (m.init == "random" or clip_init)):
-        raise ValueError(f"model.options {m.options}: they configure a new registry model (init random or openai), "
-                         "not a --factory model or a checkpoint, which keeps its own architecture")
     if clip_init:
         if hasattr(model, "visual"):
             load_openai_visual(model, m.init.partition(":")[2] or None)

@@ -27,9 +27,9 @@ class LiteConfig:
     # noise from an extra "noise mosaic" view; model.lite.technical)
     desc_dropout: float = 0.0  # training only: dropout on the standardised backbone statistics (not on the
     # technical block), so the head cannot order series by memorised backbone patterns alone
-    penalties: tuple[int, ...] = ()  # technical-block columns (indices, or PENALTY_SETS names such as "noise", which
-    # become indices) that can only lower the score: they reach
-    # the score through a non-negative weight each (a monotone tilt of the logits), not through the head
+    penalties: tuple[int, ...] = ()  # technical-block columns that can only lower the score (indices; names of
+    # technical.PENALTY_SETS such as "noise" become indices): each reaches the score through a non-negative weight
+    # (a monotone tilt of the logits), never through the head
     penalty_init: float = 0.125  # training only: the penalty weights' starting value (softplus of their parameter)
     members: int = 1  # proj + head members averaged (a head ensemble on one descriptor; 1 = a single head)
     train_reference: bool = False  # training inputs of fine items: False = single mode, True = pair crops
