@@ -101,7 +101,7 @@ def run_variant(
     technical: int | None = None,
     feature_dim: int | None = None,
     desc_dropout: float | None = None,
-    penalties: tuple[int, ...] | None = None,
+    penalties: tuple[str, ...] | None = None,
     penalty_init: float | None = None,
 ) -> Path:
     """One `fgaesq train` run; returns the exported best model. ``overrides``: {CONFIG_FLAGS name: value}
@@ -186,11 +186,7 @@ def main() -> None:
     models = args.data / "models"
     models.mkdir(exist_ok=True)
     flags = {name: getattr(args, name) for name in CONFIG_FLAGS}
-    penalties = None
-    if args.penalties:
-        from fgaesq.model.lite.technical import penalty_columns
-
-        penalties = penalty_columns(args.technical if args.technical is not None else 1, tuple(args.penalties))
+    penalties = tuple(args.penalties) if args.penalties else None  # set names: LiteConfig makes them columns
     for variant in args.variants:
         t0 = time.time()
         out = models / f"fgaesq-lite-{variant}{args.tag}.safetensors"

@@ -100,6 +100,8 @@ def test_pair_mode_and_the_backbone_skip_the_mosaic():
     assert desc.shape == (2, V2.desc_dim)
     stats = net.view_stats(va.views[: 1 + V2.n_crops])
     assert torch.allclose(desc[0, : V2.view_dim], stats[0], atol=1e-5)  # global view first, mosaic not seen
+    crops = desc[0, V2.view_dim : 2 * V2.view_dim]
+    assert torch.allclose(crops, stats[1:].mean(0), atol=1e-5)  # the crop mean leaves the mosaic out
 
 
 def test_version_2_checkpoints_round_trip_and_old_ones_still_load(tmp_path):

@@ -243,12 +243,11 @@ def noise_mosaic(full: Image.Image, work: Image.Image, size: int) -> torch.Tenso
     return _to_tensor(Image.fromarray(mosaic))
 
 
-def _stack(
-    full: Image.Image, work: Image.Image, boxes: Sequence[Box], size: int, config: LiteConfig | None = None
-) -> torch.Tensor:
+def _stack(full: Image.Image, work: Image.Image, boxes: Sequence[Box], config: LiteConfig) -> torch.Tensor:
+    size = config.view_size
     views = [_to_tensor(work.resize((size, size), Image.Resampling.BICUBIC))]
     views += [_to_tensor(full.crop(b)) for b in boxes]
-    if config is not None and config.technical >= 2:
+    if config.technical >= 2:
         views.append(noise_mosaic(full, work, size))
     return torch.stack(views)
 
@@ -269,7 +268,7 @@ def single_viewset(ref: ImageSource, config: LiteConfig) -> ViewSet:
         boxes = detail_boxes(full, work, s, config.n_crops, config.grid)
     else:
         boxes = _scale_corners(single_boxes(*full.size, s, config.n_crops), 1.0, full.size, s, config.grid)
-    return ViewSet(_stack(full, work, boxes, s, config), full.size, boxes)
+    return ViewSet(_stack(full, work, boxes, config), full.size, boxes)
 
 
 def pair_viewsets(a: ImageSource, b: ImageSource, config: LiteConfig) -> tuple[ViewSet, ViewSet]:
@@ -288,8 +287,8 @@ def pair_viewsets(a: ImageSource, b: ImageSource, config: LiteConfig) -> tuple[V
         x = _snap(int(min(round(x0 * sx), fb.size[0] - s)), config.grid)
         y = _snap(int(min(round(y0 * sy), fb.size[1] - s)), config.grid)
         boxes_b.append((x, y, x + s, y + s))
-    return (ViewSet(_stack(fa, wa, boxes_a, s, config), fa.size, boxes_a),
-            ViewSet(_stack(fb, wb, boxes_b, s, config), fb.size, boxes_b))  # fmt: skip
+    return (ViewSet(_stack(fa, wa, boxes_a, config), fa.size, boxes_a),
+            ViewSet(_stack(fb, wb, boxes_b, config), fb.size, boxes_b))  # fmt: skip
 
 
 def single_views(ref: ImageSource, config: LiteConfig) -> torch.Tensor:
