@@ -29,7 +29,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--shard", default="0/1", help="k/n: this process handles items k, k+n, ...")
     ap.add_argument("--only", choices=("all", "clive", "series"), default="all", help="which inputs to describe")
-    ap.add_argument("--technical", type=int, choices=(0, 1, 2), default=None,
+    ap.add_argument("--technical", type=int, choices=(0, 1, 2, 3), default=None,
                     help="technical block version of the descriptors (default: the model's default)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

@@ -34,6 +34,7 @@ from benchmarks.data_sources import clive_dir
 from benchmarks.known_order.sources import clive_val_names
 from fgaesq.model import create_model, load_model, save_checkpoint
 from fgaesq.model.lite import FGAesQLite
+from fgaesq.model.lite.technical import PENALTY_SETS
 from fgaesq.model.loading import WEIGHTS_DIR
 from fgaesq.train.lite_inputs import LiteInputs
 
@@ -167,12 +168,12 @@ def main() -> None:
                     help="best-epoch rule (fgaesq train --select; default fine)")
     ap.add_argument("--emd-weight", type=float, default=None, help="override the EMD weight of coarse batches")
     ap.add_argument("--fine-per-coarse", type=int, default=None, help="override the config's fine batches per group")
-    ap.add_argument("--technical", type=int, choices=(0, 1, 2), default=None,
-                    help="technical block version: 0 = none (ablation), 2 = with flat-window noise "
-                    "(default: the model's default, 1)")
+    ap.add_argument("--technical", type=int, choices=(0, 1, 2, 3), default=None,
+                    help="technical block version: 0 = none (ablation), 2 = with flat-window noise, 3 = 2 + "
+                    "the JPEG quantisation step (default: the model's default, 1)")
     ap.add_argument("--desc-dropout", type=float, default=None,
                     help="training dropout on the backbone statistics of the descriptor (default 0)")
-    ap.add_argument("--penalties", nargs="*", default=None, choices=("noise", "jpeg", "clipping"),
+    ap.add_argument("--penalties", nargs="*", default=None, choices=tuple(PENALTY_SETS),
                     help="technical measurements that may only lower the score (model.lite.technical.PENALTY_SETS)")
     ap.add_argument("--penalty-init", type=float, default=None, help="starting weight of each penalty (0.125)")
     ap.add_argument("--tag", default="", help="suffix of the run folder and model file (tries beside the default)")

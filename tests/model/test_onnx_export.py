@@ -63,14 +63,16 @@ def test_lite_onnx_matches_torch(photos, cache):
     assert np.abs(onnx.score(photos) - ref.score(photos)).max() <= 1e-4
 
 
-def test_lite_with_the_noise_mosaic_exports_to_onnx(photos, cache, tmp_path):
-    """Technical block 2 (one more view, measured but not seen by the backbone) and monotone penalty columns run
-    in ONNX Runtime unchanged."""
+@pytest.mark.parametrize("version, penalties", [(2, ("noise",)), (3, ("noise", "quant"))])
+def test_lite_with_the_noise_mosaic_exports_to_onnx(photos, cache, tmp_path, version, penalties):
+    """Technical blocks 2 (one more view, measured but not seen by the backbone) and 3 (+ the JPEG quantisation
+    step: a histogram by scatter-add) and monotone penalty columns run in ONNX Runtime unchanged."""
     from fgaesq.model.lite import FGAesQLite, LiteConfig, single_viewset
     from fgaesq.model.lite.technical import penalty_columns
 
     torch.manual_seed(5)
-    net = FGAesQLite(LiteConfig(technical=2, penalties=penalty_columns(2, ("noise",)), desc_dropout=0.5)).eval()
+    cfg = LiteConfig(technical=version, penalties=penalty_columns(version, penalties), desc_dropout=0.5)
+    net = FGAesQLite(cfg).eval()
     views = torch.stack([single_viewset(Image.open(p).convert("RGB"), net.config).views for p in photos])
     net.set_normalisation(torch.cat([net.describe(views)] * 10) + torch.randn(40, net.config.desc_dim))
     ckpt = save_checkpoint(net, tmp_path / "lite-v2.safetensors")

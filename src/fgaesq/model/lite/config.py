@@ -24,7 +24,7 @@ class LiteConfig:
     feature_dim: int = 512
     head_dropout: tuple[float, float] = (0.2, 0.1)
     technical: int = 1  # version of the technical block appended to the descriptor (0 = none, 1, 2 = 1 + flat-window
-    # noise from an extra "noise mosaic" view; model.lite.technical)
+    # noise from an extra "noise mosaic" view, 3 = 2 + the crops' JPEG quantisation step; model.lite.technical)
     desc_dropout: float = 0.0  # training only: dropout on the standardised backbone statistics (not on the
     # technical block), so the head cannot order series by memorised backbone patterns alone
     penalties: tuple[int, ...] = ()  # technical-block columns that can only lower the score (indices; names of
@@ -59,7 +59,7 @@ class LiteConfig:
 
     @property
     def n_views(self) -> int:
-        """Views per image: the global view, the crops and, with technical block 2, the noise mosaic."""
+        """Views per image: the global view, the crops and, with technical block 2 or 3, the noise mosaic."""
         return 1 + self.n_crops + (1 if self.technical >= 2 else 0)
 
     @property
@@ -107,8 +107,10 @@ class LiteConfig:
         d.setdefault("crop_select", "quadrants")
         d.setdefault("n_crops", 2)
         d.setdefault("technical", 0)  # checkpoints written before the technical block have none
-        if d["technical"] not in (0, 1, 2):
-            raise ValueError(f"technical block version must be 0, 1 or 2, not {d['technical']!r}")
+        from fgaesq.model.lite.technical import VERSIONS
+
+        if d["technical"] not in VERSIONS:
+            raise ValueError(f"technical block version must be one of {VERSIONS}, not {d['technical']!r}")
         d.setdefault("members", 1)  # checkpoints written before head ensembles have one head
         if not isinstance(d["members"], int) or d["members"] < 1:
             raise ValueError(f"members must be a positive integer, not {d['members']!r}")

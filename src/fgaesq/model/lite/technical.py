@@ -6,6 +6,9 @@ crops, compression, sharpness and noise from the native crops at their original 
 aligned to the 8-px JPEG grid when the technical block is on). Every value is documented in `NAMES`.
 Version 2 adds sensor noise measured where the photo is flat: the last view is then the noise mosaic (16 flat
 56² windows of the original pixels, fgaesq.model.lite.views.noise_mosaic), measured tile by tile (`flat_noise`).
+Version 3 adds the JPEG quantisation step the native crops' pixels went through (`quantisation`): a decoded JPEG's
+8x8 DCT coefficients lie on multiples of its quantisation table, so the coarsest lattice they fit tells how hard
+the photo was compressed, whatever it shows (a lossless original: no lattice).
 Input: views normalised as the backbone sees them, ``(x - 127) / 128`` (fgaesq.model.lite.views).
 """
 
@@ -86,6 +89,23 @@ NOISE_NAMES: tuple[str, ...] = (
 )
 
 
+#: Technical block 3: the DCT frequencies (zigzag order, DC first) whose quantisation step is estimated, split
+#: into the two bands QUANT_NAMES averages, and the estimator's settings (`quantisation`).
+QUANT_ZIGZAG = ((0, 0), (0, 1), (1, 0), (2, 0), (1, 1), (0, 2), (0, 3), (1, 2), (2, 1), (3, 0),
+                (4, 0), (3, 1), (2, 2), (1, 3), (0, 4), (0, 5), (1, 4), (2, 3), (3, 2), (4, 1), (5, 0))  # fmt: skip
+QUANT_LOW = 10  # zigzag 0..9 form the low band, the rest the mid band
+QUANT_MAX_STEP = 96  # candidate steps QUANT_MIN_STEP..QUANT_MAX_STEP (IJG quality 30: 27..67 on these frequencies)
+QUANT_MIN_STEP = 4  # a step of 2-3 cannot be told from the decoder's rounding
+QUANT_FIT = 0.5  # a step q fits when the mean cos(2π c / q) of its coefficients (|c| >= q/2) reaches this ...
+QUANT_BEST = 0.95  # ... and this share of the best fit of any step (a near-multiple of the true step fits less)
+QUANT_SUPPORT = 0.5  # ... and they are at least this share of the frequency's coefficients with |c| >= 2
+QUANT_MIN_COUNT = 30  # coefficients with |c| >= 2 a frequency needs to be measured
+QUANT_NAMES: tuple[str, ...] = (
+    "compression (native crops): mean log2 JPEG quantisation step of DCT zigzag 0-9 (0 = no lattice: lossless)",
+    "compression (native crops): mean log2 JPEG quantisation step of DCT zigzag 10-20 (0 = no lattice)",
+)
+
+
 #: Penalty sets (LiteConfig.penalties by name): measurements that can only make a photo worse as they rise.
 PENALTY_SETS: dict[str, tuple[str, ...]] = {
     "noise": NOISE_NAMES[:2],
@@ -98,6 +118,7 @@ PENALTY_SETS: dict[str, tuple[str, ...]] = {
         "exposure: share of crushed shadows (every channel <= 2/255)",
         "exposure: share of clipped highlights (any channel >= 253/255)",
     ),
+    "quant": QUANT_NAMES[:1],
 }
 
 
@@ -110,11 +131,15 @@ def penalty_columns(version: int, sets: tuple[str, ...]) -> tuple[int, ...]:
     return tuple(names.index(n) for k in sets for n in PENALTY_SETS[k])
 
 
+#: Known technical block versions.
+VERSIONS = (0, 1, 2, 3)
+
+
 def tech_names(version: int) -> tuple[str, ...]:
-    """Column names of technical block ``version`` (0: none, 1: `NAMES`, 2: `NAMES` + `NOISE_NAMES`)."""
-    if version not in (0, 1, 2):
-        raise ValueError(f"technical block version must be 0, 1 or 2, not {version!r}")
-    return () if version == 0 else NAMES if version == 1 else NAMES + NOISE_NAMES
+    """Column names of technical block ``version`` (0: none, 1: `NAMES`, 2: + `NOISE_NAMES`, 3: + `QUANT_NAMES`)."""
+    if version not in VERSIONS:
+        raise ValueError(f"technical block version must be one of {VERSIONS}, not {version!r}")
+    return ((), NAMES, NAMES + NOISE_NAMES, NAMES + NOISE_NAMES + QUANT_NAMES)[version]
 
 _SOBEL_X = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
 _LAPLACE = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
@@ -322,11 +347,84 @@ def flat_noise(mosaic: torch.Tensor) -> torch.Tensor:
     return torch.stack([floored(ss[:, (k - 1) // 2]), floored(ss[:, 3]), floored(sp[:, (k - 1) // 2])], dim=1)
 
 
+_HALF = 1024  # coefficient histogram range [-_HALF, _HALF) (an 8-bit 8x8 DCT coefficient lies within ±1024)
+
+
+def _lattice_tables() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Candidate steps q; per histogram value h and step q: [h counts for q] (|h| >= max(2, q/2)) and
+    cos(2π h / q) where it counts; and [|h| >= 2]."""
+    q = torch.arange(QUANT_MIN_STEP, QUANT_MAX_STEP + 1, dtype=torch.float64)
+    h = torch.arange(-_HALF, _HALF, dtype=torch.float64)
+    nonzero = h.abs() >= 2
+    counts = ((h.abs()[:, None] >= q[None] / 2) & nonzero[:, None]).double()
+    return q.float(), counts.float(), (torch.cos(2 * math.pi * h[:, None] / q[None]) * counts).float(), \
+        nonzero.float()[:, None]
+
+
+_STEPS, _COUNTS, _COS, _NONZERO = _lattice_tables()
+
+
+def jpeg_luma(p: torch.Tensor) -> torch.Tensor:
+    """(..., 3, H, W) -> (..., H, W) the luma JPEG codes (ITU-R BT.601 weights, as JFIF's YCbCr)."""
+    return 0.299 * p[..., 0, :, :] + 0.587 * p[..., 1, :, :] + 0.114 * p[..., 2, :, :]
+
+
+def quantisation_steps(y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, K, H, W) JPEG luma of K crops per image, (0, 0) on the 8-px JPEG grid -> the estimated quantisation step
+    of each `QUANT_ZIGZAG` frequency, (B, F) (1 where no lattice fits), and whether it could be measured, (B, F).
+
+    The 8x8 DCT coefficients of all K crops are rounded and counted per frequency. A step q is judged on the
+    coefficients with |c| >= q/2 (smaller ones fit every lattice); it fits when their mean cos(2π c / q) reaches
+    QUANT_FIT and QUANT_BEST of the best step's, and they are QUANT_SUPPORT of the coefficients with |c| >= 2
+    (a multiple of the true step would otherwise be judged on its own multiples only). The estimate is the
+    largest fitting step: the divisors of the true step fit less (the decoder's rounding weighs more on a finer
+    lattice), its near-multiples less, its multiples not. A frequency is measured when it has QUANT_MIN_COUNT
+    coefficients with |c| >= 2 (a flat crop has none)."""
+    b, k, h, w = y.shape
+    hb, wb = h // 8 * 8, w // 8 * 8
+    blocks = (y[:, :, :hb, :wb] - 128.0).reshape(b, k, hb // 8, 8, wb // 8, 8).permute(0, 1, 2, 4, 3, 5)
+    d = _DCT.to(y)
+    coef = (d @ blocks @ d.T).reshape(b, -1, 64)
+    idx = torch.tensor([u * 8 + v for u, v in QUANT_ZIGZAG], device=y.device)
+    f = len(QUANT_ZIGZAG)
+    val = coef[:, :, idx].round().clamp(-_HALF, _HALF - 1).long() + _HALF  # (B, M, F)
+    slot = (val + torch.arange(f, device=y.device) * (2 * _HALF)).flatten(1)
+    hist = torch.zeros(b, f * 2 * _HALF, device=y.device).scatter_add_(1, slot, torch.ones_like(slot, dtype=torch.float32))
+    hist = hist.view(b, f, 2 * _HALF)
+    dev = y.device
+    total = hist @ _NONZERO.to(dev)  # (B, F, 1)
+    measured = total[..., 0] >= QUANT_MIN_COUNT
+    count = hist @ _COUNTS.to(dev)
+    fit = (hist @ _COS.to(dev)) / count.clamp_min(1.0)
+    judged = (count >= QUANT_SUPPORT * total) & (count >= QUANT_MIN_COUNT)
+    fit = torch.where(judged, fit, torch.full_like(fit, -1.0))
+    best = fit.amax(-1, keepdim=True)
+    fits = (fit >= QUANT_FIT) & (fit >= QUANT_BEST * best)
+    step = (fits.float() * _STEPS.to(dev)).amax(-1).clamp_min(1.0)
+    return step, measured
+
+
+def quantisation(y: torch.Tensor) -> torch.Tensor:
+    """(B, K, H, W) JPEG luma of K grid-aligned native crops per image -> (B, 2) `QUANT_NAMES`: the mean log2
+    estimated quantisation step over the measured frequencies of the low and of the mid band (0 if none)."""
+    step, measured = quantisation_steps(y)
+    logs = torch.log2(step) * measured
+    m = measured.float()
+
+    def band(s: slice) -> torch.Tensor:
+        return logs[:, s].sum(1) / m[:, s].sum(1).clamp_min(1.0)
+
+    return torch.stack([band(slice(0, QUANT_LOW)), band(slice(QUANT_LOW, None))], dim=1)
+
+
 @torch.no_grad()
 def technical_block(views: torch.Tensor, version: int = 1) -> torch.Tensor:
     """(B, V, 3, S, S) normalised views -> (B, len(tech_names(version))): the measurements listed in `NAMES`
     (global-view blocks from view 0, crop blocks averaged over views 1..); version 2: the last view is the noise
-    mosaic, measured by `flat_noise` and appended."""
+    mosaic, measured by `flat_noise` and appended; version 3 appends the crops' JPEG `quantisation`."""
+    if version >= 3:
+        crops = to_pixels(views[:, 1:-1].float()) if views.shape[1] > 2 else to_pixels(views[:, :1].float())
+        return torch.cat([technical_block(views, 2), quantisation(jpeg_luma(crops))], dim=1)
     if version >= 2:
         noise = flat_noise(to_pixels(views[:, -1].float()))
         return torch.cat([technical_block(views[:, :-1], 1), noise], dim=1)
