@@ -62,7 +62,8 @@ def test_version_3_is_version_2_plus_the_quantisation_columns():
     v3 = technical_block(vs.views[None], 3)
     assert tech_names(3) == NAMES + NOISE_NAMES + QUANT_NAMES and v3.shape == (1, V3.tech_dim)
     assert torch.equal(v3[:, : v2.shape[1]], v2)
-    assert penalty_columns(3, ("quant",)) == (tech_names(3).index(PENALTY_SETS["quant"][0]),)
+    assert penalty_columns(3, ("quant",)) == tuple(tech_names(3).index(n) for n in QUANT_NAMES)
+    assert PENALTY_SETS["quant"] == QUANT_NAMES
     assert all(b % 8 == 0 for box in vs.boxes for b in box[:2])  # crops on the JPEG grid
 
 

@@ -60,3 +60,30 @@ def test_model_options_configure_the_new_lite_model(tmp_path, clive_dir):
         build_model(load_config(None, dict(model="fgaesq-lite", init="random", options=["bogus=1"])))
     with pytest.raises(ValueError, match="KEY=VALUE"):
         build_model(load_config(None, dict(model="fgaesq-lite", init="random", options=["technical"])))
+
+
+def test_penalty_weights_learn_from_fine_batches_only_when_asked(tmp_path, clive_dir):
+    """`penalty_from=fine`: coarse (human-score) batches train the head but leave the penalty weights alone;
+    with the default (`all`) the same coarse-only epoch moves them too."""
+    import math
+
+    from fgaesq.model import load_model
+    from fgaesq.model.lite.network import PRIOR_GAIN
+
+    coarse = str(make_coarse(tmp_path / "coarse", clive_dir, 4))
+    fine = [str(make_series(tmp_path / "fine", n_series=2, darken=0.3))]
+    start = math.log(math.expm1(0.125)) / PRIOR_GAIN
+    moved = {}
+    for source in ("fine", "all"):
+        cfg = load_config(None, dict(
+            coarse_train=coarse, fine_train=fine, model="fgaesq-lite", init="random", num_workers=0,
+            options=["technical=3", "penalties=[jpeg, quant]", f"penalty_from={source}"], stage1_epochs=1,
+            coarse_batch=2, fine_batch_images=4, epochs=1, lr=1e-2, out_dir=str(tmp_path / source), progress=False,
+            accelerator="cpu", devices="1", log_every=1,
+        ))  # fmt: skip
+        res = train(cfg, enable_model_summary=False)  # one coarse-only epoch (stage 1): EMD batches only
+        m = load_model(res["exported"])
+        assert m.config.penalty_from == source
+        moved[source] = float((m.prior_w.detach() - start).abs().max())
+    assert moved["fine"] == 0.0
+    assert moved["all"] > 1e-4

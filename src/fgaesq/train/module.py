@@ -64,6 +64,7 @@ class FGAesQModule(L.LightningModule):
         w = self.weights
         terms: dict[str, torch.Tensor] = {}
         fine = isinstance(batch, FineBatch)
+        self._last_fine = fine
         n = len(out.score)
         if not fine:
             if w.emd:
@@ -95,6 +96,14 @@ class FGAesQModule(L.LightningModule):
         self.log(f"train/loss_{kind}", loss.detach(), batch_size=n, on_step=True, on_epoch=True, prog_bar=True)
         self.log("train/loss", loss.detach(), batch_size=n, on_step=True, on_epoch=False)
         return loss
+
+    def on_after_backward(self) -> None:
+        """Drop coarse batches' gradients of the parameters the model reserves for fine batches
+        (``model.fine_only_parameters``, e.g. fgaesq-lite's penalty weights with penalty_from "fine")."""
+        if getattr(self, "_last_fine", True):
+            return
+        for name in getattr(self.model, "fine_only_parameters", ()):
+            self.model.get_parameter(name).grad = None  # AdamW then leaves it alone for this step
 
     def configure_optimizers(self):
         """AdamW over the trainable parameters (constant learning rate)."""

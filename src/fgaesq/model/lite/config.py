@@ -31,6 +31,8 @@ class LiteConfig:
     # technical.PENALTY_SETS such as "noise" become indices): each reaches the score through a non-negative weight
     # (a monotone tilt of the logits), never through the head
     penalty_init: float = 0.125  # training only: the penalty weights' starting value (softplus of their parameter)
+    penalty_from: str = "all"  # training only: the batches whose loss moves the penalty weights, "all" or "fine"
+    # (only the within-series batches: a human-rated photo set can rank its JPEGs above its PNGs for other reasons)
     members: int = 1  # proj + head members averaged (a head ensemble on one descriptor; 1 = a single head)
     train_reference: bool = False  # training inputs of fine items: False = single mode, True = pair crops
     extra: dict = field(default_factory=dict)  # training provenance, free form
@@ -80,6 +82,8 @@ class LiteConfig:
             ints = tuple(int(i) for i in self.penalties if not isinstance(i, str))
             self.penalties = ints + penalty_columns(self.technical, names)
         self.penalties = tuple(self.penalties)
+        if self.penalty_from not in ("all", "fine"):
+            raise ValueError(f"penalty_from must be 'all' or 'fine', not {self.penalty_from!r}")
         if not self.penalty_init > 0:
             raise ValueError(f"penalty_init must be positive, not {self.penalty_init!r}")
         bad = [i for i in self.penalties if not 0 <= i < self.tech_dim]

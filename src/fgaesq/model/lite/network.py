@@ -130,6 +130,13 @@ class FGAesQLite(nn.Module):
         self.load_report = None
 
     @property
+    def fine_only_parameters(self) -> tuple[str, ...]:
+        """Names of the parameters that only fine (within-series) batches may train (config.penalty_from)."""
+        if not self.config.penalties or self.config.penalty_from != "fine":
+            return ()
+        return ("prior_w", *(f"members.{i}.prior_w" for i in range(len(self.members))))
+
+    @property
     def embed_dim(self) -> int:
         """Size of the feature fed to the head (512)."""
         return self.config.feature_dim

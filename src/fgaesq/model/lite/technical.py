@@ -118,7 +118,8 @@ PENALTY_SETS: dict[str, tuple[str, ...]] = {
         "exposure: share of crushed shadows (every channel <= 2/255)",
         "exposure: share of clipped highlights (any channel >= 253/255)",
     ),
-    "quant": QUANT_NAMES[:1],
+    "quant": QUANT_NAMES,  # both bands (neither then reaches the head, where CLIVE's q75 JPEGs, rated higher than
+    # its PNGs, would teach it to like a lattice)
 }
 
 
