@@ -104,6 +104,7 @@ def run_variant(
     desc_dropout: float | None = None,
     penalties: tuple[str, ...] | None = None,
     penalty_init: float | None = None,
+    penalty_from: str | None = None,
 ) -> Path:
     """One `fgaesq train` run; returns the exported best model. ``overrides``: {CONFIG_FLAGS name: value}
     (None = the config's value)."""
@@ -120,7 +121,8 @@ def run_variant(
             section, option = CONFIG_FLAGS[name]
             setattr(getattr(cfg, section), option, value)
     arch = {k: v for k, v in (("technical", technical), ("feature_dim", feature_dim), ("desc_dropout", desc_dropout),
-                              ("penalties", penalties), ("penalty_init", penalty_init)) if v is not None}  # fmt: skip
+                              ("penalties", penalties), ("penalty_init", penalty_init),
+                              ("penalty_from", penalty_from)) if v is not None}  # fmt: skip
     if arch:  # e.g. the ablation technical = 0: the same data and schedule without the technical block
         VARIANT_KW.clear()
         VARIANT_KW.update(arch)
@@ -176,6 +178,8 @@ def main() -> None:
     ap.add_argument("--penalties", nargs="*", default=None, choices=tuple(PENALTY_SETS),
                     help="technical measurements that may only lower the score (model.lite.technical.PENALTY_SETS)")
     ap.add_argument("--penalty-init", type=float, default=None, help="starting weight of each penalty (0.125)")
+    ap.add_argument("--penalty-from", choices=("all", "fine"), default=None,
+                    help="batches that train the penalty weights (default all; fine: within-series batches only)")
     ap.add_argument("--tag", default="", help="suffix of the run folder and model file (tries beside the default)")
     ap.add_argument("--variants", nargs="*", default=["full", "no-rankreg", "untrained"])
     ap.add_argument("--no-ship", action="store_true", help="do not write the shipped weights into the package")
@@ -195,7 +199,7 @@ def main() -> None:
             model = untrained(args.data)
         else:
             model = load_model(run_variant(variant, args.data, flags, args.tag, args.technical, args.feature_dim,
-                                           args.desc_dropout, penalties, args.penalty_init))
+                                           args.desc_dropout, penalties, args.penalty_init, args.penalty_from))
         model.config.extra = {
             "variant": variant,
             "trained_with": "fgaesq train (Lightning) with benchmarks/known_order/lite_run.yaml"
@@ -205,7 +209,8 @@ def main() -> None:
             "seconds": round(time.time() - t0, 1),
         }
         overrides = {**flags, "technical": args.technical, "feature_dim": args.feature_dim,
-                     "desc_dropout": args.desc_dropout, "penalties": args.penalties, "penalty_init": args.penalty_init}
+                     "desc_dropout": args.desc_dropout, "penalties": args.penalties, "penalty_init": args.penalty_init,
+                     "penalty_from": args.penalty_from}
         if any(v is not None for v in overrides.values()):
             model.config.extra["overrides"] = overrides
         save_checkpoint(model, out)
