@@ -57,13 +57,17 @@ def extra_families(fams: list[str], total: int) -> list[str]:
 
 def build(
     out: Path, *, clive_limit: int = 40, seed: int = 0, small: bool = True, train_families: int = 0,
-    train_clive: int = 0,
+    train_clive: int = 0, train_shift: int = 0,
 ) -> dict:
     """Build every split under ``out``; returns the manifest (also written to ``out/manifest.json``).
 
     ``train_families`` > 0: every train base gets series of that many families (its regular ones first, then
     extra ones); ``train_clive`` > 0: that many more CLIVE photos (outside the coarse validation split) become
-    train-only bases of 2 families each. Val and test are exactly as without either."""
+    train-only bases of 2 families each; ``train_shift`` > 0: train bases start that many px into the photo on
+    both axes, so a JPEG lattice the source photo carries (CLIVE's q75 JPEGs) leaves the 8-px grid: otherwise the
+    clean frame is the only one of its series that shows one (blur, noise and resampling erase it), and a
+    measured quantisation step would be taught to favour compressed photos. Val and test are exactly as
+    without any of these."""
     big = native_sources()
     little = (clive_sources(clive_limit) + skimage_sources() + opencv_sources()) if small else []
     extra_train = clive_train_sources(train_clive, skip=clive_limit if small else 0)
@@ -83,6 +87,8 @@ def build(
         split = splits[idx]
         per = FAMILIES_PER_BIG if idx < len(big) else FAMILIES_PER_SMALL
         for suffix, base in bases(arr) if idx < len(big) else [("full", arr)]:
+            if split == "train" and train_shift % 8:
+                base = np.ascontiguousarray(base[train_shift:, train_shift:])
             fams = [FAMILIES[(n_base * per + f) % len(FAMILIES)] for f in range(per)]
             n_base += 1
             regular_train = split == "train" and idx < len(big) + len(little)
@@ -104,6 +110,7 @@ def build(
         "clive_limit": clive_limit,
         "train_clive": len(extra_train),
         "train_families": train_families,
+        "train_shift": train_shift,
         "extra_series": extra_ids,  # train series beyond the regular families (not in the held-out-source figure)
         "families": list(FAMILIES),
         "splits": {s: {"series": len(r), "images": sum(len(x["images"]) for x in r)} for s, r in records.items()},
@@ -129,9 +136,12 @@ def main() -> None:
                     help="series of this many families per train base (default: as val/test, 3 big / 2 small)")
     ap.add_argument("--train-clive", type=int, default=0,
                     help="this many more CLIVE photos (not in the coarse validation split) as train-only bases")
+    ap.add_argument("--train-shift", type=int, default=0,
+                    help="train bases start this many px into the photo (not a multiple of 8: a JPEG lattice the "
+                    "source carries leaves the 8-px grid)")
     args = ap.parse_args()
     m = build(args.out, clive_limit=args.clive, seed=args.seed, small=not args.no_small,
-              train_families=args.train_families, train_clive=args.train_clive)  # fmt: skip
+              train_families=args.train_families, train_clive=args.train_clive, train_shift=args.train_shift)  # fmt: skip
     print(json.dumps(m["splits"]), "sources:", ", ".join(m["origins_used"]))
 
 

@@ -79,3 +79,34 @@ def test_train_clive_adds_train_only_bases_and_keeps_val_test(tmp_path, monkeypa
     train = [json.loads(ln) for ln in (tmp_path / "b" / "train" / "series.jsonl").read_text().splitlines()]
     per_extra = [sum(r["source"] == s["id"] for r in train) for s in extra]
     assert per_extra == [build_native.FAMILIES_PER_SMALL] * 3
+
+
+def test_train_shift_takes_the_sources_jpeg_lattice_off_the_grid_in_train_only(tmp_path, monkeypatch):
+    """CLIVE's 1000.jpg is an IJG q75 JPEG: unshifted, the clean frame of its train series shows that lattice
+    (and no degraded copy does); with --train-shift 3 it shows none, and val/test stay byte for byte."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from benchmarks.known_order import build_native
+    from fgaesq.model.lite.technical import jpeg_luma, quantisation
+
+    monkeypatch.setattr(build_native, "native_sources", lambda: [])
+    monkeypatch.setattr(sources, "OPENCV_DATA", tmp_path / "absent-opencv")
+    monkeypatch.setattr(sources, "SKIMAGE_PHOTOS", ("chelsea", "coffee"))
+
+    def clean_frame_lattice(root) -> tuple[float, tuple[int, int]]:
+        recs = [json.loads(ln) for ln in (root / "train" / "series.jsonl").read_text().splitlines()]
+        rec = next(r for r in recs if r["source"] == "clive/1000.jpg" and r["category"] != "jpeg")
+        img = Image.open(root / "train" / rec["ranking"][0]).convert("RGB")
+        px = torch.from_numpy(np.asarray(img, np.float32)[:448, :448]).permute(2, 0, 1)
+        return float(quantisation(jpeg_luma(px[None, None]))[0, 0]), img.size
+
+    plain = build_native.build(tmp_path / "a", clive_limit=2, seed=2)  # seed 2: 1000.jpg lands in train
+    shifted = build_native.build(tmp_path / "b", clive_limit=2, seed=2, train_shift=3)
+    assert next(s["split"] for s in plain["sources"] if s["id"] == "clive/1000.jpg") == "train"
+    (lat_a, size_a), (lat_b, size_b) = clean_frame_lattice(tmp_path / "a"), clean_frame_lattice(tmp_path / "b")
+    assert lat_a > 2.0 and lat_b == 0.0
+    assert size_b == (size_a[0] - 3, size_a[1] - 3) and shifted["train_shift"] == 3
+    for split in ("val", "test"):
+        assert _digest(tmp_path / "a" / split) == _digest(tmp_path / "b" / split)
