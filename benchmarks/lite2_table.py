@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import io
 import json
 import time
@@ -106,10 +107,11 @@ def make_bursts(data: Path) -> list[list[Path]]:
     return bursts
 
 
-def _q75_table() -> list[int]:
+@functools.cache
+def _q75_table() -> tuple[int, ...]:
     buf = io.BytesIO()
     Image.new("L", (8, 8)).save(buf, "JPEG", quality=75)
-    return list(Image.open(buf).quantization[0])
+    return tuple(Image.open(buf).quantization[0])
 
 
 def already_q75(src: Path) -> bool:

@@ -68,6 +68,8 @@ def build(
     clean frame is the only one of its series that shows one (blur, noise and resampling erase it), and a
     measured quantisation step would be taught to favour compressed photos. Val and test are exactly as
     without any of these."""
+    if train_shift < 0 or (train_shift and train_shift % 8 == 0):
+        raise ValueError(f"train_shift {train_shift}: use 1-7 px (a multiple of 8 keeps the lattice on the grid)")
     big = native_sources()
     little = (clive_sources(clive_limit) + skimage_sources() + opencv_sources()) if small else []
     extra_train = clive_train_sources(train_clive, skip=clive_limit if small else 0)
@@ -87,7 +89,7 @@ def build(
         split = splits[idx]
         per = FAMILIES_PER_BIG if idx < len(big) else FAMILIES_PER_SMALL
         for suffix, base in bases(arr) if idx < len(big) else [("full", arr)]:
-            if split == "train" and train_shift % 8:
+            if split == "train" and train_shift:
                 base = np.ascontiguousarray(base[train_shift:, train_shift:])
             fams = [FAMILIES[(n_base * per + f) % len(FAMILIES)] for f in range(per)]
             n_base += 1
